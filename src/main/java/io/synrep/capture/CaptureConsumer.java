@@ -1,0 +1,121 @@
+package io.synrep.capture;
+
+import io.debezium.engine.DebeziumEngine;
+import io.debezium.engine.RecordChangeEvent;
+import io.synrep.log.StreamLog;
+import io.synrep.log.Transaction;
+import io.synrep.streams.TransactionMapper;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.source.SourceRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Turns Debezium's record stream into log appends, one transaction at a time.
+ *
+ * <p>A transaction's changes are mapped as they arrive and appended when its END record (transaction metadata)
+ * arrives, stamped with the END record's LSN, which is the commit LSN. Only then is the END record marked
+ * processed, so the slot never advances past a transaction the log does not hold. Records of a transaction
+ * still open at the end of a batch stay unmarked. Heartbeats between transactions move the head.
+ *
+ * <p>Runs on Debezium's single consumer thread; not thread-safe.
+ */
+final class CaptureConsumer implements DebeziumEngine.ChangeConsumer<RecordChangeEvent<SourceRecord>> {
+    private static final Logger LOG = LoggerFactory.getLogger(CaptureConsumer.class);
+
+    private final StreamLog log;
+    private final TransactionMapper mapper;
+    private final String transactionTopic;
+    private final String heartbeatTopic;
+    private final CaptureStats stats;
+    private boolean inTransaction;
+
+    CaptureConsumer(StreamLog log, TransactionMapper mapper, String topicPrefix, String heartbeatTopicPrefix,
+                    CaptureStats stats) {
+        this.log = log;
+        this.mapper = mapper;
+        this.transactionTopic = topicPrefix + ".transaction";
+        this.heartbeatTopic = heartbeatTopicPrefix + "." + topicPrefix;
+        this.stats = stats;
+    }
+
+    @Override
+    public void handleBatch(List<RecordChangeEvent<SourceRecord>> records,
+                            DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer)
+            throws InterruptedException {
+        for (RecordChangeEvent<SourceRecord> event : records) {
+            SourceRecord r = event.record();
+            String topic = r.topic();
+            if (topic.equals(transactionTopic)) {
+                Struct v = (Struct) r.value();
+                if ("BEGIN".equals(v.getString("status"))) {
+                    if (inTransaction) {
+                        LOG.warn("BEGIN while a transaction was open; discarding its partial rows (replay after restart)");
+                    }
+                    mapper.reset();
+                    inTransaction = true;
+                } else {
+                    long position = lsn(r);
+                    Transaction tx = mapper.finish(position);
+                    if (log.append(tx)) {
+                        stats.transactions.incrementAndGet();
+                        stats.rows.addAndGet(tx.rowCount());
+                    } else {
+                        stats.duplicates.incrementAndGet();
+                        LOG.debug("transaction at {} is at or below the head {}: already delivered, skipped",
+                                position, log.head());
+                    }
+                    inTransaction = false;
+                    committer.markProcessed(event);
+                }
+            } else if (topic.startsWith(heartbeatTopic)) {
+                stats.heartbeats.incrementAndGet();
+                if (!inTransaction) {
+                    Long position = lsnOrNull(r);
+                    if (position != null) {
+                        log.advance(position);
+                    }
+                    committer.markProcessed(event);
+                }
+            } else if (r.value() instanceof Struct v) {
+                Struct source = v.getStruct("source");
+                String op = v.getString("op");
+                if (!inTransaction) {
+                    // transaction metadata is always on; a change outside BEGIN/END would have no position
+                    throw new IllegalStateException("change of " + source.getString("table")
+                            + " outside a transaction (is provide.transaction.metadata on?)");
+                }
+                mapper.change(source.getString("schema"), source.getString("table"), op.charAt(0),
+                        v.getStruct("before"), v.getStruct("after"));
+                stats.changes.incrementAndGet();
+            }
+        }
+        committer.markBatchFinished();
+    }
+
+    private static long lsn(SourceRecord r) {
+        Long lsn = lsnOrNull(r);
+        if (lsn == null) {
+            throw new IllegalStateException("record on " + r.topic() + " has no lsn in its offset: " + r.sourceOffset());
+        }
+        return lsn;
+    }
+
+    private static Long lsnOrNull(SourceRecord r) {
+        Map<String, ?> offset = r.sourceOffset();
+        Object lsn = offset == null ? null : offset.get("lsn");
+        return lsn instanceof Number n ? n.longValue() : null;
+    }
+
+    /** Counters the consumer thread increments and anyone may read. */
+    static final class CaptureStats {
+        final AtomicLong transactions = new AtomicLong();
+        final AtomicLong rows = new AtomicLong();
+        final AtomicLong changes = new AtomicLong();
+        final AtomicLong heartbeats = new AtomicLong();
+        final AtomicLong duplicates = new AtomicLong();
+    }
+}

@@ -1,0 +1,72 @@
+package io.synrep.cli;
+
+import io.synrep.capture.SlotSetup;
+import io.synrep.streams.CatalogException;
+import java.io.PrintStream;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Dispatches {@code synrep <command>}. Exit codes: 0 success, 1 runtime failure (message printed, no stack
+ * trace), 2 usage error.
+ */
+public final class Cli {
+    static final String HELP = """
+            Usage: synrep <command> [options]
+
+            Commands:
+              demo     embedded PostgreSQL + Synapse schema + writer + relay + tail, in one process
+              serve    the relay: WAL -> streams -> GET /_synapse/replication
+              writer   a Synapse-like writer producing concurrent transactions
+              tail     a reader printing every row it receives as one JSON line
+
+            Run 'synrep <command> --help' for a command's options.
+            """;
+
+    private Cli() {}
+
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h") || args[0].equals("help")) {
+            out.print(HELP);
+            return args.length == 0 ? 2 : 0;
+        }
+        String command = args[0];
+        List<String> rest = Arrays.asList(args).subList(1, args.length);
+        String help = switch (command) {
+            case "serve" -> ServeCommand.HELP;
+            case "writer" -> WriterCommand.HELP;
+            case "tail" -> TailCommand.HELP;
+            case "demo" -> DemoCommand.HELP;
+            default -> null;
+        };
+        if (help == null) {
+            err.println("synrep: unknown command '" + command + "'");
+            err.print(HELP);
+            return 2;
+        }
+        if (rest.contains("--help") || rest.contains("-h")) {
+            out.print(help);
+            return 0;
+        }
+        try {
+            return switch (command) {
+                case "serve" -> ServeCommand.run(rest, out);
+                case "writer" -> WriterCommand.run(rest, out);
+                case "tail" -> TailCommand.run(rest, out, err);
+                default -> DemoCommand.run(rest, out);
+            };
+        } catch (Args.UsageException e) {
+            err.println("synrep " + e.getMessage());
+            return 2;
+        } catch (SlotSetup.SetupException | CatalogException e) {
+            err.println("synrep " + command + ": " + e.getMessage());
+            return 1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return 1;
+        } catch (Exception e) {
+            err.println("synrep " + command + ": " + Relay.rootMessage(e));
+            return 1;
+        }
+    }
+}

@@ -1,0 +1,171 @@
+package io.synrep.cli;
+
+import io.synrep.config.CaptureConfig;
+import io.synrep.config.HttpConfig;
+import io.synrep.config.RetentionConfig;
+import io.synrep.streams.Catalog;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+
+/** {@code synrep serve}: the relay, attached to a writer's database or to an embedded one. */
+final class ServeCommand {
+    static final String HELP = """
+            Usage: synrep serve [options]
+
+            Runs the relay: reads the writer's WAL through a logical replication slot and serves
+            GET /_synapse/replication (long-poll) and GET /health.
+
+            Without --pg-url an embedded PostgreSQL (wal_level=logical) is started, sql/schema.sql is
+            applied, and its JDBC URL is printed so that you can write to it.
+
+            Options:
+              --pg-url URL          writer database, jdbc:postgresql://HOST:PORT/DB[?user=..&password=..]
+              --pg-user NAME        login role (default: from the URL, else postgres)
+              --pg-password PW      its password (default: from the URL or $SYNREP_PG_PASSWORD)
+              --listen HOST:PORT    HTTP listener (default 127.0.0.1:9099; port 0 = any free port)
+              --slot NAME           replication slot, created when absent (default synrep)
+              --publication NAME    publication, created for the catalog tables when absent (default synrep)
+              --catalog FILE        stream catalog replacing the built-in one (or extending it, see README)
+              --data-dir DIR        embedded PostgreSQL only: keep its data here between runs
+              --pg-port N           embedded PostgreSQL only: its port (default: any free port)
+              --heartbeat D         heartbeat interval (default 1s)
+              --retention-rows N    most rows retained in memory (default 1000000)
+              --retention-bytes N   most encoded row bytes retained (default 268435456)
+              --retention-age D     drop rows older than this (default 1h)
+              --max-timeout-ms N    cap on a request's timeout (default 60000)
+              --max-waiting N       most long-polls held at once (default 20000)
+              --help                this text
+
+            Durations: 500ms, 30s, 5m, 2h.
+            """;
+
+    static final Set<String> OPTIONS = Set.of("pg-url", "pg-user", "pg-password", "listen", "slot", "publication",
+            "catalog", "data-dir", "pg-port", "heartbeat", "retention-rows", "retention-bytes", "retention-age",
+            "max-timeout-ms", "max-waiting");
+
+    private ServeCommand() {}
+
+    static int run(List<String> argv, PrintStream out) throws Exception {
+        Args a = Args.parse("serve", argv, OPTIONS);
+        Options o = Options.from(a);
+        EmbeddedDatabase embedded = null;
+        String url = o.pgUrl;
+        if (url == null) {
+            out.println("No --pg-url given: starting an embedded PostgreSQL (wal_level=logical) ...");
+            embedded = EmbeddedDatabase.start(o.dataDir, o.pgPort);
+            embedded.applySchema();
+            url = embedded.jdbcUrl();
+            out.println("Embedded PostgreSQL is up; schema applied.");
+            out.println("  JDBC URL: " + url);
+            out.println("  psql:     psql -h localhost -p " + embedded.port() + " -U postgres postgres");
+        }
+        CaptureConfig capture = o.capture(url);
+        try (EmbeddedDatabase db = embedded; Relay relay = Relay.start(capture, o.http, o.retention, o.catalog)) {
+            out.println("Synrep relay serving http://" + o.http.host() + ":" + relay.port() + "/_synapse/replication");
+            out.println("  try: curl 'http://" + o.http.host() + ":" + relay.port()
+                    + "/_synapse/replication?events=-1&receipts=-1&timeout=30000'");
+            awaitShutdown();
+        }
+        return 0;
+    }
+
+    /** Blocks until the JVM is asked to stop (Ctrl-C, SIGTERM). */
+    static void awaitShutdown() throws InterruptedException {
+        CountDownLatch stop = new CountDownLatch(1);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            stop.countDown();
+            try {
+                stopped.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "synrep-shutdown"));
+        try {
+            stop.await();
+        } finally {
+            // the caller's try-with-resources closes the relay; let the hook return once we unwind
+            Thread t = new Thread(() -> {
+                try {
+                    Thread.sleep(Duration.ofSeconds(20).toMillis());
+                } catch (InterruptedException ignored) {
+                    // done
+                }
+                stopped.countDown();
+            });
+            t.setDaemon(true);
+            t.start();
+        }
+    }
+
+    /** Options shared by {@code serve} and {@code demo}. */
+    static final class Options {
+        String pgUrl;
+        String user;
+        String password;
+        HttpConfig http;
+        String slot;
+        String publication;
+        Catalog catalog;
+        Path dataDir;
+        int pgPort;
+        Duration heartbeat;
+        RetentionConfig retention;
+
+        static Options from(Args a) {
+            Options o = new Options();
+            o.pgUrl = a.get("pg-url", null);
+            o.user = a.get("pg-user", null);
+            o.password = a.get("pg-password", System.getenv("SYNREP_PG_PASSWORD"));
+            HttpConfig d = HttpConfig.defaults();
+            String listen = a.get("listen", d.host() + ":" + d.port());
+            int colon = listen.lastIndexOf(':');
+            if (colon <= 0) {
+                throw new Args.UsageException("--listen must be HOST:PORT, was '" + listen + "'");
+            }
+            int port;
+            try {
+                port = Integer.parseInt(listen.substring(colon + 1));
+            } catch (NumberFormatException e) {
+                throw new Args.UsageException("--listen port must be a number, was '" + listen.substring(colon + 1) + "'");
+            }
+            try {
+                o.http = new HttpConfig(listen.substring(0, colon), port, d.defaultTimeout(),
+                        a.getLong("max-timeout-ms", d.maxTimeout(), d.defaultTimeout(), 3_600_000),
+                        d.defaultLimit(), d.maxLimit(),
+                        (int) a.getLong("max-waiting", d.maxWaiting(), 1, 1_000_000));
+            } catch (IllegalArgumentException e) {
+                throw new Args.UsageException("--listen: " + e.getMessage());
+            }
+            o.slot = a.get("slot", "synrep");
+            o.publication = a.get("publication", "synrep");
+            String cat = a.get("catalog", null);
+            o.catalog = cat == null ? Catalog.builtin() : Catalog.load(Path.of(cat));
+            String dir = a.get("data-dir", null);
+            o.dataDir = dir == null ? null : Path.of(dir);
+            o.pgPort = (int) a.getLong("pg-port", 0, 0, 65535);
+            o.heartbeat = a.getDuration("heartbeat", Duration.ofSeconds(1));
+            RetentionConfig r = RetentionConfig.defaults();
+            try {
+                o.retention = new RetentionConfig(a.getLong("retention-rows", r.maxRows(), 1, Long.MAX_VALUE),
+                        a.getLong("retention-bytes", r.maxBytes(), 1, Long.MAX_VALUE),
+                        a.getDuration("retention-age", r.maxAge()));
+            } catch (IllegalArgumentException e) {
+                throw new Args.UsageException(e.getMessage());
+            }
+            return o;
+        }
+
+        CaptureConfig capture(String url) {
+            try {
+                return new CaptureConfig(url, user, password, slot, publication, heartbeat, Duration.ofMillis(10));
+            } catch (IllegalArgumentException e) {
+                throw new Args.UsageException(e.getMessage());
+            }
+        }
+    }
+}

@@ -1,0 +1,47 @@
+package io.synrep.config;
+
+import java.time.Duration;
+import java.util.regex.Pattern;
+
+/**
+ * Where and how the relay reads the writer's WAL.
+ *
+ * @param jdbcUrl     the writer's database, {@code jdbc:postgresql://host:port/db}
+ * @param user        login role (needs REPLICATION and SELECT on the catalog tables)
+ * @param password    its password; masked whenever the config is printed
+ * @param slot        logical replication slot name (created when absent)
+ * @param publication publication name (created for the catalog tables when absent)
+ * @param heartbeat   how often Debezium emits heartbeats, which move positions on an idle database
+ * @param pollInterval Debezium's queue poll interval (its default of 500 ms adds latency)
+ */
+public record CaptureConfig(String jdbcUrl, String user, String password, String slot, String publication,
+                            Duration heartbeat, Duration pollInterval) {
+    private static final Pattern IDENT = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
+
+    public CaptureConfig {
+        if (jdbcUrl == null || !jdbcUrl.startsWith("jdbc:postgresql://")) {
+            throw new IllegalArgumentException("pg-url must look like jdbc:postgresql://HOST:PORT/DB, was " + jdbcUrl);
+        }
+        if (slot == null || !IDENT.matcher(slot).matches()) {
+            throw new IllegalArgumentException("slot name '" + slot
+                    + "' must be lower-case letters, digits and underscores (at most 63)");
+        }
+        if (publication == null || !IDENT.matcher(publication).matches()) {
+            throw new IllegalArgumentException("publication name '" + publication
+                    + "' must be lower-case letters, digits and underscores (at most 63)");
+        }
+        if (heartbeat.isNegative() || heartbeat.isZero()) {
+            throw new IllegalArgumentException("heartbeat interval must be positive");
+        }
+        if (pollInterval.isNegative() || pollInterval.isZero()) {
+            throw new IllegalArgumentException("poll interval must be positive");
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "CaptureConfig[jdbcUrl=" + jdbcUrl + ", user=" + user + ", password=" + (password == null ? "" : "****")
+                + ", slot=" + slot + ", publication=" + publication + ", heartbeat=" + heartbeat
+                + ", pollInterval=" + pollInterval + "]";
+    }
+}

@@ -1,0 +1,123 @@
+package io.synrep.http;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import io.synrep.config.HttpConfig;
+import io.synrep.log.PositionTooOldException;
+import io.synrep.log.StreamLog;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The relay's HTTP surface: the long-poll replication endpoint and the health probe.
+ *
+ * <p>{@link #create} returns an unstarted Javalin app, so tests can start it on port 0 against a real log
+ * without capture.
+ */
+public final class HttpApi {
+    private static final Logger LOG = LoggerFactory.getLogger(HttpApi.class);
+    static final ObjectMapper JSON = new ObjectMapper();
+    public static final String EPOCH_HEADER = "Synrep-Epoch";
+
+    private HttpApi() {}
+
+    /**
+     * Builds the app.
+     *
+     * @param fieldsByStream each stream's field names after {@code position}
+     */
+    public static Javalin create(StreamLog log, Map<String, List<String>> fieldsByStream, HttpConfig config,
+                                 RelayStatus status) {
+        ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, daemon("synrep-poll-timer"));
+        timer.setRemoveOnCancelPolicy(true);
+        ExecutorService responder = Executors.newFixedThreadPool(2, daemon("synrep-poll-wake"));
+        PollHandler poll = new PollHandler(log, fieldsByStream, config, status, timer, responder,
+                System::currentTimeMillis);
+        Javalin app = Javalin.create(c -> {
+            c.startup.showJavalinBanner = false;
+            c.startup.showOldJavalinVersionWarning = false;
+            c.jetty.host = config.host();
+            c.jetty.port = config.port();
+            c.http.asyncTimeout = config.maxTimeout() + 30_000;
+            c.routes.before(ctx -> ctx.header(EPOCH_HEADER, status.epoch()));
+            c.routes.get("/_synapse/replication", poll::handle);
+            c.routes.get("/health", ctx -> health(ctx, status, log));
+            c.routes.exception(ApiError.class, (e, ctx) -> error(ctx, e));
+            c.routes.exception(PositionTooOldException.class, (e, ctx) -> error(ctx, PollHandler.tooOld(e)));
+            c.routes.exception(CompletionException.class, (e, ctx) -> {
+                Throwable cause = e.getCause();
+                if (cause instanceof ApiError a) {
+                    error(ctx, a);
+                } else if (cause instanceof PositionTooOldException p) {
+                    error(ctx, PollHandler.tooOld(p));
+                } else {
+                    unexpected(ctx, cause == null ? e : cause);
+                }
+            });
+            c.routes.exception(Exception.class, (e, ctx) -> unexpected(ctx, e));
+            c.routes.error(404, "*", ctx -> {
+                if (!isJson(ctx)) {
+                    error(ctx, new ApiError(404, "M_UNRECOGNIZED", "no such endpoint: " + ctx.method() + " " + ctx.path()));
+                }
+            });
+            c.routes.error(405, "*", ctx -> {
+                if (!isJson(ctx)) {
+                    error(ctx, new ApiError(405, "M_UNRECOGNIZED", "method not allowed: " + ctx.method() + " " + ctx.path()));
+                }
+            });
+            c.events.serverStopped(() -> {
+                timer.shutdownNow();
+                responder.shutdownNow();
+            });
+        });
+        return app;
+    }
+
+    private static boolean isJson(Context ctx) {
+        String ct = ctx.res().getContentType();
+        return ct != null && ct.startsWith("application/json");
+    }
+
+    private static void health(Context ctx, RelayStatus status, StreamLog log) {
+        ObjectNode body = JSON.createObjectNode();
+        boolean up = status.streaming() && log.isStarted();
+        body.put("status", up ? "streaming" : "starting");
+        body.put("detail", status.describe());
+        if (log.isStarted()) {
+            body.put("position", log.head());
+            body.put("earliest", log.horizon());
+        }
+        ctx.status(up ? 200 : 503).contentType("application/json").result(body.toString());
+    }
+
+    static void error(Context ctx, ApiError e) {
+        ObjectNode body = JSON.createObjectNode();
+        body.put("errcode", e.errcode);
+        body.put("error", e.getMessage());
+        if (e.earliest != null) {
+            body.put("earliest", e.earliest);
+        }
+        ctx.status(e.status).contentType("application/json").result(body.toString());
+    }
+
+    private static void unexpected(Context ctx, Throwable e) {
+        LOG.error("unexpected error serving {} {}", ctx.method(), ctx.path(), e);
+        error(ctx, new ApiError(500, "M_UNKNOWN", "internal error: " + e.getClass().getSimpleName()));
+    }
+
+    private static java.util.concurrent.ThreadFactory daemon(String name) {
+        return r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        };
+    }
+}

@@ -1,0 +1,178 @@
+package io.synrep.http;
+
+import io.javalin.http.Context;
+import io.synrep.config.HttpConfig;
+import io.synrep.log.PositionTooOldException;
+import io.synrep.log.StreamLog;
+import io.synrep.protocol.Position;
+import io.synrep.protocol.RowEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
+
+/**
+ * {@code GET /_synapse/replication}: answers at once when a requested stream has rows after its token,
+ * otherwise parks the request (no thread held) until rows are appended or the timeout passes.
+ *
+ * <p>Thread-safe; one instance serves all requests.
+ */
+final class PollHandler {
+    private final StreamLog log;
+    private final HttpConfig config;
+    private final RelayStatus status;
+    private final ScheduledExecutorService timer;
+    private final Executor responder;
+    private final LongSupplier clock;
+    private final AtomicInteger waiting = new AtomicInteger();
+    private final Map<String, byte[]> fieldNames;
+
+    PollHandler(StreamLog log, Map<String, List<String>> fieldsByStream, HttpConfig config, RelayStatus status,
+                ScheduledExecutorService timer, Executor responder, LongSupplier clock) {
+        this.log = log;
+        this.config = config;
+        this.status = status;
+        this.timer = timer;
+        this.responder = responder;
+        this.clock = clock;
+        Map<String, byte[]> names = new HashMap<>();
+        RowEncoder enc = new RowEncoder();
+        fieldsByStream.forEach((stream, fields) -> {
+            List<String> all = new ArrayList<>();
+            all.add("position");
+            all.addAll(fields);
+            names.put(stream, enc.encodeValue(all));
+        });
+        this.fieldNames = Map.copyOf(names);
+    }
+
+    int waiting() {
+        return waiting.get();
+    }
+
+    void handle(Context ctx) {
+        PollRequest req = PollRequest.parse(ctx.queryParamMap(), log.streams(), config);
+        if (!log.isStarted()) {
+            throw new ApiError(503, "M_NOT_READY", "the relay has not started capturing yet; retry shortly");
+        }
+        Map<String, Long> tokens = resolve(req);
+        StreamLog.Snapshot snap = read(tokens, req.limit());
+        if (snap.hasRows() || req.metaStream() || req.timeoutMillis() == 0) {
+            respond(ctx, snap, req);
+            return;
+        }
+        if (waiting.incrementAndGet() > config.maxWaiting()) {
+            waiting.decrementAndGet();
+            ctx.header("Retry-After", "1");
+            throw new ApiError(503, "M_LIMIT_EXCEEDED", "too many waiting requests (" + config.maxWaiting()
+                    + "); retry later");
+        }
+        long deadline = clock.getAsLong() + req.timeoutMillis();
+        CompletableFuture<StreamLog.Snapshot> result = new CompletableFuture<>();
+        result.whenComplete((s, t) -> waiting.decrementAndGet());
+        ctx.future(() -> result.thenAccept(s -> respond(ctx, s, req)));
+        park(tokens, req, deadline, result);
+    }
+
+    /** Waits for rows on the requested streams, re-reading after each wake-up, until rows or the deadline. */
+    private void park(Map<String, Long> tokens, PollRequest req, long deadline, CompletableFuture<StreamLog.Snapshot> result) {
+        CompletableFuture<Void> wake = log.awaitRows(tokens.keySet());
+        // re-read after registering: rows appended since the first read would otherwise be missed
+        StreamLog.Snapshot snap;
+        try {
+            snap = log.read(tokens, req.limit());
+        } catch (RuntimeException e) {
+            log.cancel(wake);
+            result.completeExceptionally(e);
+            return;
+        }
+        if (snap.hasRows()) {
+            log.cancel(wake);
+            result.complete(snap);
+            return;
+        }
+        long remaining = deadline - clock.getAsLong();
+        if (remaining <= 0) {
+            log.cancel(wake);
+            result.complete(snap);
+            return;
+        }
+        ScheduledFuture<?> timeout = timer.schedule(() -> { wake.complete(null); }, remaining, TimeUnit.MILLISECONDS);
+        wake.whenCompleteAsync((v, t) -> {
+            timeout.cancel(false);
+            if (result.isDone()) {
+                return;
+            }
+            if (clock.getAsLong() >= deadline) {
+                try {
+                    result.complete(log.read(tokens, req.limit()));
+                } catch (RuntimeException e) {
+                    result.completeExceptionally(e);
+                }
+            } else {
+                park(tokens, req, deadline, result);
+            }
+        }, responder);
+    }
+
+    private Map<String, Long> resolve(PollRequest req) {
+        Map<String, Long> tokens = new LinkedHashMap<>();
+        long head = log.head();
+        OptionalLong writer = OptionalLong.empty();
+        boolean askedWriter = false;
+        for (Map.Entry<String, Long> e : req.tokens().entrySet()) {
+            long t = log.resolve(e.getValue());
+            if (t > head) {
+                if (!askedWriter) {
+                    writer = status.writerPosition();
+                    askedWriter = true;
+                }
+                if (writer.isPresent() && t > writer.getAsLong()) {
+                    throw new ApiError(400, "M_POSITION_AHEAD", "token " + t + " (" + Position.formatLsn(t)
+                            + ") for stream " + e.getKey() + " is ahead of anything the writer has written ("
+                            + writer.getAsLong() + ")");
+                }
+            }
+            tokens.put(e.getKey(), t);
+        }
+        return tokens;
+    }
+
+    private StreamLog.Snapshot read(Map<String, Long> tokens, int limit) {
+        try {
+            return log.read(tokens, limit);
+        } catch (PositionTooOldException e) {
+            throw tooOld(e);
+        }
+    }
+
+    static ApiError tooOld(PositionTooOldException e) {
+        return new ApiError(410, "M_POSITION_TOO_OLD", e.getMessage() + "; drop caches and continue from earliest",
+                e.earliest());
+    }
+
+    private void respond(Context ctx, StreamLog.Snapshot snap, PollRequest req) {
+        byte[] meta = null;
+        if (req.metaStream()) {
+            StringBuilder sb = new StringBuilder("{\"position\":").append(snap.head())
+                    .append(",\"field_names\":[\"name\",\"position\"],\"rows\":[");
+            boolean first = true;
+            for (String s : log.streams()) {
+                sb.append(first ? "" : ",").append("[\"").append(s).append("\",").append(snap.head()).append(']');
+                first = false;
+            }
+            meta = sb.append("]}").toString().getBytes(StandardCharsets.UTF_8);
+        }
+        ctx.status(200).contentType("application/json").result(new ResponseBody(snap.pages(), fieldNames, meta));
+    }
+}

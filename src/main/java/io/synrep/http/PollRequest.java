@@ -1,0 +1,78 @@
+package io.synrep.http;
+
+import io.synrep.config.HttpConfig;
+import io.synrep.protocol.Position;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A parsed and validated {@code GET /_synapse/replication}: tokens per stream (unresolved: may be
+ * {@link Position#OLDEST} or {@link Position#NOW}), timeout, limit and whether the meta stream is wanted.
+ */
+record PollRequest(Map<String, Long> tokens, long timeoutMillis, int limit, boolean metaStream) {
+    static final String META = "streams";
+
+    static PollRequest parse(Map<String, List<String>> query, Set<String> streams, HttpConfig config) {
+        Map<String, Long> tokens = new LinkedHashMap<>();
+        long timeout = config.defaultTimeout();
+        int limit = config.defaultLimit();
+        boolean meta = false;
+        for (Map.Entry<String, List<String>> e : query.entrySet()) {
+            String key = e.getKey();
+            List<String> values = e.getValue();
+            if (values.size() != 1) {
+                throw ApiError.invalid("parameter '" + shorten(key) + "' is given " + values.size() + " times; give it once");
+            }
+            String value = values.get(0);
+            switch (key) {
+                case "timeout" -> timeout = Math.min(parseNonNegative(key, value), config.maxTimeout());
+                case "limit" -> {
+                    long l = parseNonNegative(key, value);
+                    if (l < 1) {
+                        throw ApiError.invalid("limit must be >= 1, was " + l);
+                    }
+                    limit = (int) Math.min(l, config.maxLimit());
+                }
+                case META -> {
+                    if (!value.equals("-1")) {
+                        throw ApiError.invalid("streams must be -1 (return the meta stream), was '" + shorten(value) + "'");
+                    }
+                    meta = true;
+                }
+                default -> {
+                    if (!streams.contains(key)) {
+                        throw ApiError.invalid("unknown stream '" + shorten(key) + "'; known streams: " + streams);
+                    }
+                    try {
+                        tokens.put(key, Position.parseToken(value));
+                    } catch (IllegalArgumentException ex) {
+                        throw ApiError.invalid("bad token for stream " + key + ": " + ex.getMessage());
+                    }
+                }
+            }
+        }
+        if (tokens.isEmpty() && !meta) {
+            throw ApiError.invalid("name at least one stream with its token, e.g. ?events=-1; known streams: " + streams);
+        }
+        return new PollRequest(tokens, timeout, limit, meta);
+    }
+
+    private static long parseNonNegative(String key, String value) {
+        long v;
+        try {
+            v = Long.parseLong(value);
+        } catch (NumberFormatException e) {
+            throw ApiError.invalid(key + " must be a non-negative integer, was '" + shorten(value) + "'");
+        }
+        if (v < 0) {
+            throw ApiError.invalid(key + " must be a non-negative integer, was " + v);
+        }
+        return v;
+    }
+
+    static String shorten(String s) {
+        return s.length() <= 40 ? s : s.substring(0, 40) + "...";
+    }
+}

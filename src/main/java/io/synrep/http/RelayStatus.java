@@ -1,0 +1,21 @@
+package io.synrep.http;
+
+import java.util.OptionalLong;
+
+/** What the HTTP layer needs to know about the relay beyond its log. Implementations are thread-safe. */
+public interface RelayStatus {
+    /** Whether capture is streaming from the slot. */
+    boolean streaming();
+
+    /** Identifier of the WAL history being served: changes when readers must resync. */
+    String epoch();
+
+    /**
+     * The writer's current WAL position, for telling a token that is merely ahead of the relay (wait) from one
+     * ahead of anything written (error). Empty when the writer cannot be asked right now.
+     */
+    OptionalLong writerPosition();
+
+    /** A short human-readable state for the health endpoint. */
+    String describe();
+}

@@ -1,0 +1,334 @@
+package io.synrep.log;
+
+import io.synrep.config.RetentionConfig;
+import java.time.InstantSource;
+import java.util.ArrayDeque;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * The retained, ordered rows of every stream, shared by one appender (capture) and many readers (HTTP).
+ *
+ * <p>Invariants: positions only grow; {@code horizon <= head}; the log holds every row with position in
+ * {@code (horizon, head]} of every stream; a transaction's rows are appended, and dropped, atomically.
+ * A token {@code t} is served when {@code horizon <= t}; older tokens get {@link PositionTooOldException}.
+ *
+ * <p>Thread-safe. Appends and reads are serialised by a read-write lock; waiters are completed after the append
+ * is visible, so a reader woken by an append always sees its rows.
+ */
+public final class StreamLog {
+    /** Rough heap cost of one retained row beyond its encoded bytes (array slots, array header). */
+    static final int ROW_OVERHEAD = 40;
+
+    private final Map<String, RowBuffer> buffers = new LinkedHashMap<>();
+    private final Map<String, Set<CompletableFuture<Void>>> waiters = new HashMap<>();
+    private final ArrayDeque<TxEntry> transactions = new ArrayDeque<>();
+    private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+    private final RetentionConfig retention;
+    private final InstantSource clock;
+
+    private volatile boolean started;
+    private long head;
+    private long horizon;
+    private long rows;
+    private long bytes;
+    private long appendedRows;
+
+    private record TxEntry(long position, long appendedAtMillis, int rows, long bytes) {}
+
+    public StreamLog(Collection<String> streams, RetentionConfig retention, InstantSource clock) {
+        for (String s : streams) {
+            buffers.put(s, new RowBuffer());
+            waiters.put(s, ConcurrentHashMap.newKeySet());
+        }
+        this.retention = retention;
+        this.clock = clock;
+    }
+
+    /** Sets the starting point: nothing at or below {@code position} will be served. Called once, before appends. */
+    public void start(long position) {
+        lock.writeLock().lock();
+        try {
+            if (started) {
+                throw new IllegalStateException("log already started at " + horizon);
+            }
+            head = position;
+            horizon = position;
+            started = true;
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    public boolean isStarted() {
+        return started;
+    }
+
+    public Set<String> streams() {
+        return buffers.keySet();
+    }
+
+    public boolean hasStream(String name) {
+        return buffers.containsKey(name);
+    }
+
+    /**
+     * Appends a committed transaction. A transaction at or below the head (a replayed duplicate) is ignored.
+     *
+     * @return whether the transaction was appended
+     */
+    public boolean append(Transaction tx) {
+        long position = tx.position();
+        Map<String, List<byte[]>> byStream = tx.rows();
+        lock.writeLock().lock();
+        try {
+            requireStarted();
+            if (position <= head) {
+                return false;
+            }
+            int txRows = 0;
+            long txBytes = 0;
+            for (Map.Entry<String, List<byte[]>> e : byStream.entrySet()) {
+                RowBuffer buffer = buffers.get(e.getKey());
+                if (buffer == null) {
+                    throw new IllegalArgumentException("unknown stream " + e.getKey());
+                }
+                for (byte[] tail : e.getValue()) {
+                    buffer.add(position, tail);
+                    txBytes += tail.length + ROW_OVERHEAD;
+                }
+                txRows += e.getValue().size();
+            }
+            head = position;
+            if (txRows > 0) {
+                transactions.addLast(new TxEntry(position, clock.millis(), txRows, txBytes));
+                rows += txRows;
+                bytes += txBytes;
+                appendedRows += txRows;
+            }
+            evict();
+        } finally {
+            lock.writeLock().unlock();
+        }
+        for (String stream : byStream.keySet()) {
+            wake(stream);
+        }
+        return true;
+    }
+
+    /**
+     * Moves the head without rows (a heartbeat or a transaction with no streamed rows): the relay has read the WAL
+     * up to {@code position}. Ignored when not ahead of the head.
+     */
+    public void advance(long position) {
+        lock.writeLock().lock();
+        try {
+            requireStarted();
+            if (position > head) {
+                head = position;
+            }
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /** Applies the age bound; appends apply all bounds themselves. */
+    public void expire() {
+        lock.writeLock().lock();
+        try {
+            if (started) {
+                evict();
+            }
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /**
+     * Reads each requested stream after its token. Tokens are positions already resolved by
+     * {@link #resolve(long)}; all streams are read from one consistent snapshot.
+     *
+     * @param tokens stream name to the position the reader holds (exclusive)
+     * @param limit  soft per-stream row cap, only checked between transactions
+     * @throws PositionTooOldException when any token is below the horizon
+     */
+    public Snapshot read(Map<String, Long> tokens, int limit) {
+        lock.readLock().lock();
+        try {
+            requireStarted();
+            Map<String, Page> pages = new LinkedHashMap<>();
+            for (Map.Entry<String, Long> e : tokens.entrySet()) {
+                long token = e.getValue();
+                if (token < horizon) {
+                    throw new PositionTooOldException(token, horizon);
+                }
+                Page page = readStream(e.getKey(), token, limit);
+                if (page != null) {
+                    pages.put(e.getKey(), page);
+                }
+            }
+            return new Snapshot(head, horizon, pages);
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    private Page readStream(String stream, long token, int limit) {
+        RowBuffer buffer = buffers.get(stream);
+        if (buffer == null) {
+            throw new IllegalArgumentException("unknown stream " + stream);
+        }
+        if (token >= head) {
+            return null;
+        }
+        int from = buffer.firstAfter(token);
+        int end = Math.min(buffer.size(), from + limit);
+        // never cut inside a transaction: extend to the last row sharing the boundary position
+        while (end < buffer.size() && end > from && buffer.positionAt(end) == buffer.positionAt(end - 1)) {
+            end++;
+        }
+        int count = end - from;
+        long[] positions = new long[count];
+        byte[][] tails = new byte[count][];
+        for (int i = 0; i < count; i++) {
+            positions[i] = buffer.positionAt(from + i);
+            tails[i] = buffer.tailAt(from + i);
+        }
+        long resume = end < buffer.size() ? positions[count - 1] : head;
+        return new Page(stream, resume, positions, tails, count);
+    }
+
+    /** Resolves {@code -1} to the horizon and {@code now} to the head; other positions pass through. */
+    public long resolve(long token) {
+        lock.readLock().lock();
+        try {
+            if (token == io.synrep.protocol.Position.OLDEST) {
+                return horizon;
+            }
+            if (token == io.synrep.protocol.Position.NOW) {
+                return head;
+            }
+            return token;
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /**
+     * A future completed when any of {@code streams} gets rows appended after this call. The caller must re-read
+     * after registering (a row appended between its read and this call is otherwise missed) and must
+     * {@link #cancel} the future when it gives up, which drops the registration.
+     */
+    public CompletableFuture<Void> awaitRows(Collection<String> streams) {
+        CompletableFuture<Void> f = new CompletableFuture<>();
+        for (String s : streams) {
+            Set<CompletableFuture<Void>> set = waiters.get(s);
+            if (set == null) {
+                throw new IllegalArgumentException("unknown stream " + s);
+            }
+            set.add(f);
+        }
+        f.whenComplete((v, t) -> {
+            for (String s : streams) {
+                waiters.get(s).remove(f);
+            }
+        });
+        return f;
+    }
+
+    public void cancel(CompletableFuture<Void> waiter) {
+        waiter.cancel(false);
+    }
+
+    private void wake(String stream) {
+        Set<CompletableFuture<Void>> set = waiters.get(stream);
+        for (CompletableFuture<Void> f : set) {
+            f.complete(null);
+        }
+    }
+
+    public long head() {
+        lock.readLock().lock();
+        try {
+            return head;
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    public long horizon() {
+        lock.readLock().lock();
+        try {
+            return horizon;
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /** Figures for status and metrics. */
+    public Stats stats() {
+        lock.readLock().lock();
+        try {
+            Map<String, Integer> perStream = new LinkedHashMap<>();
+            buffers.forEach((k, v) -> perStream.put(k, v.size()));
+            return new Stats(head, horizon, rows, bytes, appendedRows, perStream);
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /** A point-in-time view of the log's bounds and size. */
+    public record Stats(long head, long horizon, long retainedRows, long retainedBytes, long appendedRows,
+                        Map<String, Integer> rowsPerStream) {}
+
+    /** The result of one {@link #read}: the head and horizon at that instant and the pages of streams to report. */
+    public record Snapshot(long head, long horizon, Map<String, Page> pages) {
+        public boolean hasRows() {
+            for (Page p : pages.values()) {
+                if (p.count() > 0) {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
+
+    private void evict() {
+        long ageLimit = clock.millis() - retention.maxAge().toMillis();
+        while (transactions.size() > 1) {
+            TxEntry oldest = transactions.peekFirst();
+            boolean over = rows > retention.maxRows() || bytes > retention.maxBytes()
+                    || oldest.appendedAtMillis() < ageLimit;
+            if (!over) {
+                break;
+            }
+            transactions.removeFirst();
+            rows -= oldest.rows();
+            bytes -= oldest.bytes();
+            horizon = oldest.position();
+        }
+        // an aged-out newest transaction still goes once it is old: keep it only while it is the sole one and young
+        if (transactions.size() == 1 && transactions.peekFirst().appendedAtMillis() < ageLimit) {
+            TxEntry only = transactions.removeFirst();
+            rows -= only.rows();
+            bytes -= only.bytes();
+            horizon = only.position();
+        }
+        for (RowBuffer b : buffers.values()) {
+            b.dropThrough(horizon);
+        }
+    }
+
+    private void requireStarted() {
+        if (!started) {
+            throw new IllegalStateException("log not started");
+        }
+    }
+}

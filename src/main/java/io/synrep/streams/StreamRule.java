@@ -1,0 +1,152 @@
+package io.synrep.streams;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * One stream: its name, ordered field names (after the implicit position column), the tables whose changes
+ * produce its rows, and joins that fill fields from other tables' rows in the same transaction.
+ */
+public record StreamRule(String name, List<String> fields, List<Source> sources, List<Join> joins) {
+    private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9_]{0,63}");
+
+    /** Row-producing operations. */
+    public enum Operation { INSERT, UPDATE, DELETE }
+
+    /**
+     * A table whose changes produce rows.
+     *
+     * @param columns field name to source column, for every field the source supplies itself
+     */
+    public record Source(String schema, String table, Set<Operation> operations, Filter where,
+                         Map<String, String> columns) {}
+
+    /**
+     * Rows of {@code table} in the same transaction fill fields of this stream's rows.
+     *
+     * @param match   join-table column to stream field that must be equal
+     * @param columns stream field to join-table column that fills it
+     */
+    public record Join(String schema, String table, Map<String, String> match, Map<String, String> columns) {}
+
+    /** A numeric comparison {@code column op value} on the source row. */
+    public record Filter(String column, String op, double value) {
+        public boolean test(Object v) {
+            if (!(v instanceof Number n)) {
+                return false;
+            }
+            double d = n.doubleValue();
+            return switch (op) {
+                case ">" -> d > value;
+                case ">=" -> d >= value;
+                case "<" -> d < value;
+                case "<=" -> d <= value;
+                case "=" -> d == value;
+                case "!=" -> d != value;
+                default -> throw new IllegalStateException(op);
+            };
+        }
+    }
+
+    static StreamRule fromJson(JsonNode s, String where) {
+        if (!s.isObject()) {
+            throw new CatalogException(where + ": each stream must be an object, found " + s);
+        }
+        String name = s.path("name").asText("");
+        if (!NAME.matcher(name).matches()) {
+            throw new CatalogException(where + ": stream name \"" + name
+                    + "\" must be lower-case letters, digits and underscores, starting with a letter");
+        }
+        if (name.equals("streams")) {
+            throw new CatalogException(where + ": \"streams\" is reserved for the meta stream");
+        }
+        String at = where + ", stream \"" + name + "\"";
+        List<String> fields = Catalog.strings(s.get("fields"), "fields", at);
+        if (fields.isEmpty()) {
+            throw new CatalogException(at + ": \"fields\" must name at least one field");
+        }
+        if (fields.contains("position") || fields.size() != Set.copyOf(fields).size()) {
+            throw new CatalogException(at + ": \"fields\" must be distinct and must not contain \"position\" (it is implicit)");
+        }
+        JsonNode srcs = s.get("sources");
+        if (srcs == null || !srcs.isArray() || srcs.isEmpty()) {
+            throw new CatalogException(at + ": \"sources\" must be a non-empty array");
+        }
+        List<Join> joins = new ArrayList<>();
+        JsonNode js = s.get("joins");
+        if (js != null && !js.isNull()) {
+            if (!js.isArray()) {
+                throw new CatalogException(at + ": \"joins\" must be an array");
+            }
+            for (JsonNode j : js) {
+                String table = requireText(j, "table", at);
+                Map<String, String> match = Catalog.stringMap(j.get("match"), "match", at);
+                Map<String, String> cols = Catalog.stringMap(j.get("columns"), "columns", at);
+                if (match.isEmpty() || cols.isEmpty()) {
+                    throw new CatalogException(at + ": join on \"" + table + "\" needs \"match\" and \"columns\"");
+                }
+                for (String f : match.values()) {
+                    requireField(fields, f, at);
+                }
+                for (String f : cols.keySet()) {
+                    requireField(fields, f, at);
+                }
+                joins.add(new Join(j.path("schema").asText("public"), table, match, cols));
+            }
+        }
+        List<Source> sources = new ArrayList<>();
+        for (JsonNode src : srcs) {
+            String table = requireText(src, "table", at);
+            Set<Operation> ops = EnumSet.noneOf(Operation.class);
+            JsonNode opsNode = src.get("operations");
+            List<String> opNames = opsNode == null ? List.of("insert", "update") : Catalog.strings(opsNode, "operations", at);
+            for (String op : opNames) {
+                try {
+                    ops.add(Operation.valueOf(op.toUpperCase()));
+                } catch (IllegalArgumentException e) {
+                    throw new CatalogException(at + ": operation \"" + op + "\" is not one of insert, update, delete");
+                }
+            }
+            Filter filter = null;
+            JsonNode w = src.get("where");
+            if (w != null && !w.isNull()) {
+                String op = w.path("op").asText("");
+                if (!Set.of(">", ">=", "<", "<=", "=", "!=").contains(op) || !w.path("value").isNumber()) {
+                    throw new CatalogException(at + ": \"where\" needs \"column\", \"op\" (one of > >= < <= = !=) and a numeric \"value\"");
+                }
+                filter = new Filter(requireText(w, "column", at), op, w.get("value").asDouble());
+            }
+            Map<String, String> cols = new java.util.LinkedHashMap<>(Catalog.stringMap(src.get("columns"), "columns", at));
+            for (String f : cols.keySet()) {
+                requireField(fields, f, at);
+            }
+            for (String f : fields) {
+                boolean joined = joins.stream().anyMatch(j -> j.columns().containsKey(f));
+                if (!cols.containsKey(f) && !joined) {
+                    cols.put(f, f);
+                }
+            }
+            sources.add(new Source(src.path("schema").asText("public"), table, Set.copyOf(ops), filter, Map.copyOf(cols)));
+        }
+        return new StreamRule(name, List.copyOf(fields), List.copyOf(sources), List.copyOf(joins));
+    }
+
+    private static String requireText(JsonNode n, String key, String at) {
+        String v = n.path(key).asText("");
+        if (v.isEmpty()) {
+            throw new CatalogException(at + ": missing \"" + key + "\"");
+        }
+        return v;
+    }
+
+    private static void requireField(List<String> fields, String f, String at) {
+        if (!fields.contains(f)) {
+            throw new CatalogException(at + ": \"" + f + "\" is not one of its fields " + fields);
+        }
+    }
+}
