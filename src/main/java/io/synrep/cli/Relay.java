@@ -72,8 +72,8 @@ public final class Relay implements AutoCloseable {
             }
 
             @Override
-            public OptionalLong writerPosition() {
-                return writer.get();
+            public OptionalLong writerPosition(long atLeast) {
+                return writer.atLeast(atLeast);
             }
 
             @Override
@@ -166,11 +166,27 @@ public final class Relay implements AutoCloseable {
             this.config = config;
         }
 
+        /** A recent value (at most 50 ms old); for logs and lag figures. */
         synchronized OptionalLong get() {
-            long now = System.nanoTime();
-            if (value >= 0 && now - askedAt < 50_000_000L) {
+            if (value >= 0 && System.nanoTime() - askedAt < 50_000_000L) {
                 return OptionalLong.of(value);
             }
+            return fresh();
+        }
+
+        /**
+         * At least {@code position} if the writer has reached it: a cached value below it is re-asked, so a token
+         * taken from the writer a moment ago is never judged ahead of it.
+         */
+        synchronized OptionalLong atLeast(long position) {
+            if (value >= position) {
+                return OptionalLong.of(value);
+            }
+            return fresh();
+        }
+
+        private OptionalLong fresh() {
+            long now = System.nanoTime();
             try {
                 if (conn == null || conn.isClosed()) {
                     conn = SlotSetup.connect(config);

@@ -13,6 +13,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,11 +37,21 @@ public final class HttpApi {
      */
     public static Javalin create(StreamLog log, Map<String, List<String>> fieldsByStream, HttpConfig config,
                                  RelayStatus status) {
+        return create(log, fieldsByStream, config, status, poll -> {});
+    }
+
+    /**
+     * As {@link #create(StreamLog, Map, HttpConfig, RelayStatus)}, also handing over the poll handler, so that tests
+     * in this package can see how many requests are parked.
+     */
+    static Javalin create(StreamLog log, Map<String, List<String>> fieldsByStream, HttpConfig config,
+                          RelayStatus status, Consumer<PollHandler> pollHandler) {
         ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, daemon("synrep-poll-timer"));
         timer.setRemoveOnCancelPolicy(true);
         ExecutorService responder = Executors.newFixedThreadPool(2, daemon("synrep-poll-wake"));
         PollHandler poll = new PollHandler(log, fieldsByStream, config, status, timer, responder,
                 System::currentTimeMillis);
+        pollHandler.accept(poll);
         Javalin app = Javalin.create(c -> {
             c.startup.showJavalinBanner = false;
             c.startup.showOldJavalinVersionWarning = false;

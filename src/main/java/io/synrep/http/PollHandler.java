@@ -2,6 +2,7 @@ package io.synrep.http;
 
 import io.javalin.http.Context;
 import io.synrep.config.HttpConfig;
+import io.synrep.log.Page;
 import io.synrep.log.PositionTooOldException;
 import io.synrep.log.StreamLog;
 import io.synrep.protocol.Position;
@@ -68,7 +69,7 @@ final class PollHandler {
         Map<String, Long> tokens = resolve(req);
         StreamLog.Snapshot snap = read(tokens, req.limit());
         if (snap.hasRows() || req.metaStream() || req.timeoutMillis() == 0) {
-            respond(ctx, snap, req);
+            respond(ctx, snap, req, tokens);
             return;
         }
         if (waiting.incrementAndGet() > config.maxWaiting()) {
@@ -80,7 +81,7 @@ final class PollHandler {
         long deadline = clock.getAsLong() + req.timeoutMillis();
         CompletableFuture<StreamLog.Snapshot> result = new CompletableFuture<>();
         result.whenComplete((s, t) -> waiting.decrementAndGet());
-        ctx.future(() -> result.thenAccept(s -> respond(ctx, s, req)));
+        ctx.future(() -> result.thenAccept(s -> respond(ctx, s, req, tokens)));
         park(tokens, req, deadline, result);
     }
 
@@ -128,15 +129,10 @@ final class PollHandler {
     private Map<String, Long> resolve(PollRequest req) {
         Map<String, Long> tokens = new LinkedHashMap<>();
         long head = log.head();
-        OptionalLong writer = OptionalLong.empty();
-        boolean askedWriter = false;
         for (Map.Entry<String, Long> e : req.tokens().entrySet()) {
             long t = log.resolve(e.getValue());
             if (t > head) {
-                if (!askedWriter) {
-                    writer = status.writerPosition();
-                    askedWriter = true;
-                }
+                OptionalLong writer = status.writerPosition(t);
                 if (writer.isPresent() && t > writer.getAsLong()) {
                     throw new ApiError(400, "M_POSITION_AHEAD", "token " + t + " (" + Position.formatLsn(t)
                             + ") for stream " + e.getKey() + " is ahead of anything the writer has written ("
@@ -161,7 +157,18 @@ final class PollHandler {
                 e.earliest());
     }
 
-    private void respond(Context ctx, StreamLog.Snapshot snap, PollRequest req) {
+    private void respond(Context ctx, StreamLog.Snapshot snap, PollRequest req, Map<String, Long> resolved) {
+        Map<String, Page> pages = snap.pages();
+        for (Map.Entry<String, Long> e : req.tokens().entrySet()) {
+            long given = e.getValue();
+            // a reader that sent -1 or now learns the concrete position it stands at, even with nothing new
+            if ((given == Position.OLDEST || given == Position.NOW) && !pages.containsKey(e.getKey())) {
+                if (pages == snap.pages()) {
+                    pages = new LinkedHashMap<>(pages);
+                }
+                pages.put(e.getKey(), Page.empty(e.getKey(), resolved.get(e.getKey())));
+            }
+        }
         byte[] meta = null;
         if (req.metaStream()) {
             StringBuilder sb = new StringBuilder("{\"position\":").append(snap.head())
@@ -173,6 +180,6 @@ final class PollHandler {
             }
             meta = sb.append("]}").toString().getBytes(StandardCharsets.UTF_8);
         }
-        ctx.status(200).contentType("application/json").result(new ResponseBody(snap.pages(), fieldNames, meta));
+        ctx.status(200).contentType("application/json").result(new ResponseBody(pages, fieldNames, meta));
     }
 }

@@ -11,10 +11,11 @@ public interface RelayStatus {
     String epoch();
 
     /**
-     * The writer's current WAL position, for telling a token that is merely ahead of the relay (wait) from one
-     * ahead of anything written (error). Empty when the writer cannot be asked right now.
+     * The writer's WAL position, for telling a token that is merely ahead of the relay (wait) from one ahead of
+     * anything written (error). Implementations may answer from a cache only when the cached value is at least
+     * {@code atLeast}; otherwise they must ask the writer. Empty when the writer cannot be asked right now.
      */
-    OptionalLong writerPosition();
+    OptionalLong writerPosition(long atLeast);
 
     /** A short human-readable state for the health endpoint. */
     String describe();

@@ -20,6 +20,11 @@ public final class Page {
         this.count = count;
     }
 
+    /** A page without rows telling a reader where it stands (e.g. the resolved position of a {@code now} token). */
+    public static Page empty(String stream, long position) {
+        return new Page(stream, position, new long[0], new byte[0][], 0);
+    }
+
     public String stream() {
         return stream;
     }

@@ -93,13 +93,16 @@ public final class StreamLog {
             if (position <= head) {
                 return false;
             }
+            // check every stream before adding any row: a rejected transaction must leave no rows behind
+            for (String stream : byStream.keySet()) {
+                if (!buffers.containsKey(stream)) {
+                    throw new IllegalArgumentException("unknown stream " + stream);
+                }
+            }
             int txRows = 0;
             long txBytes = 0;
             for (Map.Entry<String, List<byte[]>> e : byStream.entrySet()) {
                 RowBuffer buffer = buffers.get(e.getKey());
-                if (buffer == null) {
-                    throw new IllegalArgumentException("unknown stream " + e.getKey());
-                }
                 for (byte[] tail : e.getValue()) {
                     buffer.add(position, tail);
                     txBytes += tail.length + ROW_OVERHEAD;
@@ -245,6 +248,15 @@ public final class StreamLog {
 
     public void cancel(CompletableFuture<Void> waiter) {
         waiter.cancel(false);
+    }
+
+    /** Registrations currently held, summed over streams (a waiter on two streams counts twice); for tests. */
+    int waiterCount() {
+        int n = 0;
+        for (Set<CompletableFuture<Void>> set : waiters.values()) {
+            n += set.size();
+        }
+        return n;
     }
 
     private void wake(String stream) {

@@ -1,0 +1,360 @@
+package io.synrep.streams;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CatalogTest {
+    /** SPEC §4, in order: stream name to the fields after {@code position}. */
+    private static final Map<String, List<String>> SPEC_STREAMS = new LinkedHashMap<>();
+
+    static {
+        List<String> eventFields = List.of("stream_ordering", "event_id", "room_id", "type", "state_key", "redacts");
+        SPEC_STREAMS.put("events", eventFields);
+        SPEC_STREAMS.put("backfill", eventFields);
+        SPEC_STREAMS.put("receipts", List.of("stream_id", "room_id", "receipt_type", "user_id", "event_id", "data"));
+        SPEC_STREAMS.put("presence", List.of("stream_id", "user_id", "state", "last_active_ts",
+                "last_federation_update_ts", "last_user_sync_ts", "status_msg", "currently_active"));
+        SPEC_STREAMS.put("user_account_data", List.of("stream_id", "user_id", "type", "content"));
+        SPEC_STREAMS.put("room_account_data", List.of("stream_id", "user_id", "room_id", "type", "content"));
+        SPEC_STREAMS.put("tag_account_data", List.of("stream_id", "user_id", "room_id"));
+        SPEC_STREAMS.put("push_rules", List.of("stream_id", "event_stream_ordering", "user_id", "rule_id", "op",
+                "priority_class", "priority", "conditions", "actions"));
+        SPEC_STREAMS.put("pushers", List.of("id", "user_name", "kind", "app_id", "app_display_name",
+                "device_display_name", "pushkey", "ts", "lang", "data"));
+        SPEC_STREAMS.put("deleted_pushers", List.of("stream_id", "user_id", "app_id", "pushkey"));
+        SPEC_STREAMS.put("caches", List.of("stream_id", "cache_func", "keys", "invalidation_ts"));
+        SPEC_STREAMS.put("to_device", List.of("stream_id", "entity"));
+        SPEC_STREAMS.put("public_rooms", List.of("stream_id", "room_id", "visibility", "appservice_id", "network_id"));
+        SPEC_STREAMS.put("device_lists", List.of("stream_id", "user_id", "device_id"));
+    }
+
+    /** SPEC §4: stream name to its source tables. */
+    private static final Map<String, Set<String>> SPEC_SOURCES = Map.ofEntries(
+            Map.entry("events", Set.of("events")),
+            Map.entry("backfill", Set.of("events")),
+            Map.entry("receipts", Set.of("receipts_linearized")),
+            Map.entry("presence", Set.of("presence_stream")),
+            Map.entry("user_account_data", Set.of("account_data")),
+            Map.entry("room_account_data", Set.of("room_account_data")),
+            Map.entry("tag_account_data", Set.of("room_tags_revisions")),
+            Map.entry("push_rules", Set.of("push_rules_stream")),
+            Map.entry("pushers", Set.of("pushers")),
+            Map.entry("deleted_pushers", Set.of("deleted_pushers")),
+            Map.entry("caches", Set.of("cache_invalidation_stream")),
+            Map.entry("to_device", Set.of("device_inbox", "device_federation_outbox")),
+            Map.entry("public_rooms", Set.of("public_room_list_stream")),
+            Map.entry("device_lists", Set.of("device_lists_stream")));
+
+    @TempDir
+    Path dir;
+
+    private Path write(String json) throws IOException {
+        Path file = Files.createTempFile(dir, "catalog", ".json");
+        Files.writeString(file, json, StandardCharsets.UTF_8);
+        return file;
+    }
+
+    // --- built-in catalog -------------------------------------------------------------------------------------
+
+    @Test
+    void builtinHasExactlyTheSpecStreamsInOrder() {
+        Catalog c = Catalog.builtin();
+        assertEquals(14, SPEC_STREAMS.size());
+        assertEquals(List.copyOf(SPEC_STREAMS.keySet()), c.streamNames());
+        assertEquals(List.copyOf(SPEC_STREAMS.keySet()), List.copyOf(c.rules().keySet()));
+    }
+
+    @Test
+    void builtinFieldListsMatchTheSpecInOrder() {
+        Catalog c = Catalog.builtin();
+        SPEC_STREAMS.forEach((name, expected) -> {
+            StreamRule r = c.rule(name);
+            assertNotNull(r, name);
+            assertEquals(name, r.name());
+            assertEquals(expected, r.fields(), "fields of " + name);
+        });
+    }
+
+    @Test
+    void builtinSourcesMatchTheSpec() {
+        Catalog c = Catalog.builtin();
+        SPEC_SOURCES.forEach((name, tables) -> {
+            StreamRule r = c.rule(name);
+            Set<String> actual = new java.util.HashSet<>();
+            r.sources().forEach(s -> {
+                actual.add(s.table());
+                assertEquals("public", s.schema(), name);
+            });
+            assertEquals(tables, actual, "sources of " + name);
+        });
+    }
+
+    @Test
+    void builtinEventsAndBackfillSplitOnStreamOrderingAndJoinStateAndRedactions() {
+        Catalog c = Catalog.builtin();
+        StreamRule.Filter events = c.rule("events").sources().get(0).where();
+        StreamRule.Filter backfill = c.rule("backfill").sources().get(0).where();
+        assertTrue(events.test(1L) && !events.test(0L) && !events.test(-1L));
+        assertTrue(backfill.test(-1L) && !backfill.test(0L) && !backfill.test(1L));
+        for (String s : List.of("events", "backfill")) {
+            Map<String, String> joined = new LinkedHashMap<>();
+            c.rule(s).joins().forEach(j -> joined.put(j.table(), String.join(",", j.columns().keySet())));
+            assertEquals(Map.of("state_events", "state_key", "redactions", "redacts"), joined, s);
+        }
+    }
+
+    @Test
+    void builtinStreamsProduceRowsOnInsertsAndUpsertsButNotDeletes() {
+        for (StreamRule r : Catalog.builtin().rules().values()) {
+            for (StreamRule.Source s : r.sources()) {
+                assertEquals(Set.of(StreamRule.Operation.INSERT, StreamRule.Operation.UPDATE), s.operations(),
+                        r.name() + " from " + s.table());
+            }
+        }
+    }
+
+    @Test
+    void builtinToDeviceMapsEntityFromEachSource() {
+        Map<String, String> entity = new LinkedHashMap<>();
+        Catalog.builtin().rule("to_device").sources().forEach(s -> entity.put(s.table(), s.columns().get("entity")));
+        assertEquals(Map.of("device_inbox", "user_id", "device_federation_outbox", "destination"), entity);
+    }
+
+    @Test
+    void tablesCoversEverySourceAndJoin() {
+        Set<String> expected = new java.util.HashSet<>();
+        SPEC_SOURCES.values().forEach(ts -> ts.forEach(t -> expected.add("public." + t)));
+        expected.add("public.state_events");
+        expected.add("public.redactions");
+        assertEquals(expected, Catalog.builtin().tables());
+    }
+
+    @Test
+    void unknownStreamHasNoRule() {
+        assertNull(Catalog.builtin().rule("typing"));
+        assertNull(Catalog.builtin().rule("federation"));
+    }
+
+    // --- operator catalogs -------------------------------------------------------------------------------------
+
+    @Test
+    void aFileWithoutExtendsReplacesTheBuiltinCatalog() throws IOException {
+        Path file = write("""
+                {"streams": [
+                  {"name": "audit", "fields": ["id", "who", "what"],
+                   "sources": [{"schema": "ops", "table": "audit_log", "operations": ["insert", "delete"],
+                                "columns": {"who": "actor"}}]},
+                  {"name": "widgets", "fields": ["widget_id"], "sources": [{"table": "widgets"}]}
+                ]}
+                """);
+        Catalog c = Catalog.load(file);
+        assertEquals(List.of("audit", "widgets"), c.streamNames());
+        assertNull(c.rule("events"));
+        StreamRule audit = c.rule("audit");
+        assertEquals(List.of("id", "who", "what"), audit.fields());
+        StreamRule.Source src = audit.sources().get(0);
+        assertEquals("ops", src.schema());
+        assertEquals("audit_log", src.table());
+        assertEquals(Set.of(StreamRule.Operation.INSERT, StreamRule.Operation.DELETE), src.operations());
+        assertEquals(Map.of("id", "id", "who", "actor", "what", "what"), src.columns());
+        assertNull(src.where());
+        // operations default to inserts and upserts
+        assertEquals(Set.of(StreamRule.Operation.INSERT, StreamRule.Operation.UPDATE),
+                c.rule("widgets").sources().get(0).operations());
+        assertEquals(Set.of("ops.audit_log", "public.widgets"), c.tables());
+    }
+
+    @Test
+    void extendsBuiltinOverridesOneStreamAndAddsAnother() throws IOException {
+        Path file = write("""
+                {"extends": "builtin",
+                 "streams": [
+                   {"name": "receipts", "fields": ["stream_id", "room_id", "user_id"],
+                    "sources": [{"table": "my_receipts"}]},
+                   {"name": "widgets", "fields": ["widget_id", "state"],
+                    "sources": [{"table": "widgets", "where": {"column": "widget_id", "op": ">=", "value": 10}}]}
+                 ]}
+                """);
+        Catalog c = Catalog.load(file);
+        assertEquals(15, c.streamNames().size());
+        List<String> expectedOrder = new java.util.ArrayList<>(SPEC_STREAMS.keySet());
+        expectedOrder.add("widgets");
+        assertEquals(expectedOrder, c.streamNames(), "overrides keep their place, additions go last");
+        assertEquals(List.of("stream_id", "room_id", "user_id"), c.rule("receipts").fields());
+        assertEquals("my_receipts", c.rule("receipts").sources().get(0).table());
+        assertEquals(SPEC_STREAMS.get("events"), c.rule("events").fields());
+        StreamRule.Filter w = c.rule("widgets").sources().get(0).where();
+        assertEquals("widget_id", w.column());
+        assertTrue(w.test(10) && !w.test(9.5));
+        assertTrue(c.tables().contains("public.my_receipts"));
+        assertTrue(c.tables().contains("public.widgets"));
+        assertTrue(c.tables().contains("public.events"));
+        assertTrue(!c.tables().contains("public.receipts_linearized"), "the overridden stream's old table is gone");
+    }
+
+    @Test
+    void extendsMayOnlyNameBuiltin() throws IOException {
+        assertProblem("""
+                {"extends": "other", "streams": []}
+                """, "extends");
+    }
+
+    // --- invalid catalogs ----------------------------------------------------------------------------------------
+
+    private CatalogException assertProblem(String json, String... mentions) throws IOException {
+        Path file = write(json);
+        CatalogException e = assertThrows(CatalogException.class, () -> Catalog.load(file));
+        for (String m : mentions) {
+            assertTrue(e.getMessage().contains(m), "message '" + e.getMessage() + "' should mention '" + m + "'");
+        }
+        return e;
+    }
+
+    @Test
+    void missingStreamsArray() throws IOException {
+        CatalogException e = assertProblem("{\"stream\": []}", "streams");
+        assertTrue(e.getMessage().contains("missing"), e.getMessage());
+        assertProblem("{\"streams\": {}}", "streams");
+    }
+
+    @Test
+    void notAnObjectOrNotJson() throws IOException {
+        assertProblem("[]", "JSON object");
+        assertProblem("{\"streams\": [", "cannot read");
+        Path gone = dir.resolve("missing.json");
+        CatalogException e = assertThrows(CatalogException.class, () -> Catalog.load(gone));
+        assertTrue(e.getMessage().contains("missing.json"), e.getMessage());
+    }
+
+    @Test
+    void badStreamName() throws IOException {
+        for (String bad : List.of("Events", "1st", "with-dash", "", "a b")) {
+            assertProblem("{\"streams\": [{\"name\": \"" + bad + "\", \"fields\": [\"x\"], \"sources\": [{\"table\": \"t\"}]}]}",
+                    "stream name", "\"" + bad + "\"");
+        }
+        assertProblem("{\"streams\": [{\"fields\": [\"x\"], \"sources\": [{\"table\": \"t\"}]}]}", "stream name");
+    }
+
+    @Test
+    void metaStreamNameIsReserved() throws IOException {
+        assertProblem("{\"streams\": [{\"name\": \"streams\", \"fields\": [\"x\"], \"sources\": [{\"table\": \"t\"}]}]}",
+                "reserved");
+    }
+
+    @Test
+    void duplicateStream() throws IOException {
+        assertProblem("""
+                {"streams": [
+                  {"name": "dup", "fields": ["x"], "sources": [{"table": "t"}]},
+                  {"name": "dup", "fields": ["y"], "sources": [{"table": "u"}]}
+                ]}
+                """, "\"dup\"", "twice");
+    }
+
+    @Test
+    void positionIsNotAField() throws IOException {
+        assertProblem("{\"streams\": [{\"name\": \"s\", \"fields\": [\"id\", \"position\"], \"sources\": [{\"table\": \"t\"}]}]}",
+                "stream \"s\"", "position");
+    }
+
+    @Test
+    void fieldsMustBeDistinctAndNonEmpty() throws IOException {
+        assertProblem("{\"streams\": [{\"name\": \"s\", \"fields\": [\"id\", \"id\"], \"sources\": [{\"table\": \"t\"}]}]}",
+                "distinct");
+        assertProblem("{\"streams\": [{\"name\": \"s\", \"fields\": [], \"sources\": [{\"table\": \"t\"}]}]}",
+                "at least one field");
+        assertProblem("{\"streams\": [{\"name\": \"s\", \"sources\": [{\"table\": \"t\"}]}]}", "fields");
+    }
+
+    @Test
+    void sourcesAreRequired() throws IOException {
+        assertProblem("{\"streams\": [{\"name\": \"s\", \"fields\": [\"id\"]}]}", "sources");
+        assertProblem("{\"streams\": [{\"name\": \"s\", \"fields\": [\"id\"], \"sources\": []}]}", "sources");
+        assertProblem("{\"streams\": [{\"name\": \"s\", \"fields\": [\"id\"], \"sources\": [{}]}]}", "table");
+    }
+
+    @Test
+    void joinNamingAnUnknownField() throws IOException {
+        assertProblem("""
+                {"streams": [{"name": "s", "fields": ["event_id", "state_key"],
+                  "sources": [{"table": "events"}],
+                  "joins": [{"table": "state_events", "match": {"event_id": "event_id"},
+                             "columns": {"nope": "state_key"}}]}]}
+                """, "stream \"s\"", "\"nope\"");
+        assertProblem("""
+                {"streams": [{"name": "s", "fields": ["event_id", "state_key"],
+                  "sources": [{"table": "events"}],
+                  "joins": [{"table": "state_events", "match": {"event_id": "missing_field"},
+                             "columns": {"state_key": "state_key"}}]}]}
+                """, "\"missing_field\"");
+    }
+
+    @Test
+    void joinNeedsMatchAndColumns() throws IOException {
+        assertProblem("""
+                {"streams": [{"name": "s", "fields": ["event_id"], "sources": [{"table": "events"}],
+                  "joins": [{"table": "state_events", "columns": {"event_id": "event_id"}}]}]}
+                """, "state_events", "match");
+    }
+
+    @Test
+    void sourceColumnForAnUnknownField() throws IOException {
+        assertProblem("""
+                {"streams": [{"name": "s", "fields": ["id"],
+                  "sources": [{"table": "t", "columns": {"other": "x"}}]}]}
+                """, "\"other\"");
+    }
+
+    @Test
+    void badOperation() throws IOException {
+        assertProblem("""
+                {"streams": [{"name": "s", "fields": ["id"],
+                  "sources": [{"table": "t", "operations": ["insert", "truncate"]}]}]}
+                """, "stream \"s\"", "\"truncate\"", "insert, update, delete");
+    }
+
+    @Test
+    void badWhereOperator() throws IOException {
+        assertProblem("""
+                {"streams": [{"name": "s", "fields": ["id"],
+                  "sources": [{"table": "t", "where": {"column": "id", "op": "LIKE", "value": 1}}]}]}
+                """, "stream \"s\"", "where");
+        assertProblem("""
+                {"streams": [{"name": "s", "fields": ["id"],
+                  "sources": [{"table": "t", "where": {"column": "id", "op": ">", "value": "1"}}]}]}
+                """, "numeric");
+        assertProblem("""
+                {"streams": [{"name": "s", "fields": ["id"],
+                  "sources": [{"table": "t", "where": {"op": ">", "value": 1}}]}]}
+                """, "column");
+    }
+
+    @Test
+    void theMessageNamesTheFile() throws IOException {
+        Path file = write("{\"streams\": [{\"name\": \"s\", \"fields\": [\"position\"], \"sources\": [{\"table\": \"t\"}]}]}");
+        CatalogException e = assertThrows(CatalogException.class, () -> Catalog.load(file));
+        assertTrue(e.getMessage().contains(file.toString()), e.getMessage());
+    }
+
+    @Test
+    void anExtendingFileIsValidatedToo() throws IOException {
+        assertProblem("""
+                {"extends": "builtin", "streams": [
+                  {"name": "events", "fields": ["stream_ordering", "position"], "sources": [{"table": "events"}]}]}
+                """, "position");
+    }
+}
