@@ -85,16 +85,16 @@ class GoldenMappingIT {
     private static void runCase(String name, Path sqlFile, Path jsonFile) throws Exception {
         Script script = Script.parse(Files.readString(sqlFile, StandardCharsets.UTF_8));
         Catalog catalog = Catalog.builtin();
-        Map<String, List<ObjectNode>> expected = expected(name, Poller.JSON.readTree(jsonFile.toFile()),
-                catalog.streamNames(), script.transactions());
+        Map<String, List<ObjectNode>> expected = expected(name, Poller.JSON.readTree(jsonFile.toFile()), catalog,
+                script.transactions());
 
         String dbUrl = TestPostgres.freshDatabase("golden");
         String slot = dbUrl.substring(dbUrl.lastIndexOf('/') + 1, dbUrl.indexOf('?'));
         try {
             try (Relay relay = RelayFixture.start(dbUrl, slot)) {
                 RelayFixture.awaitStreaming(relay);
-                long written = write(dbUrl, script);
-                awaitHead(relay, written);
+                long written = write(name, dbUrl, script);
+                awaitHead(name, relay, written);
                 Poller poller = new Poller(RelayFixture.base(relay), catalog.streamNames(), "-1");
                 long deadline = System.nanoTime() + ROWS_WAIT_MS * 1_000_000;
                 while (!reached(poller, expected) && System.nanoTime() < deadline) {
@@ -109,14 +109,14 @@ class GoldenMappingIT {
     }
 
     /** Runs the script; returns the writer's WAL position after its last transaction, then commits the sentinel. */
-    private static long write(String dbUrl, Script script) throws SQLException {
+    private static long write(String name, String dbUrl, Script script) throws SQLException {
         try (Connection c = TestPostgres.connect(dbUrl); Statement st = c.createStatement()) {
             c.setAutoCommit(true);
             for (String sql : script.statements()) {
                 try {
                     st.execute(sql);
                 } catch (SQLException e) {
-                    throw new SQLException("golden statement failed: " + sql + ": " + e.getMessage(), e);
+                    throw new SQLException(name + ".sql: statement failed: " + sql + ": " + e.getMessage(), e);
                 }
             }
             long written;
@@ -130,12 +130,13 @@ class GoldenMappingIT {
         }
     }
 
-    private static void awaitHead(Relay relay, long walPosition) throws InterruptedException {
+    private static void awaitHead(String name, Relay relay, long walPosition) throws InterruptedException {
         long deadline = System.nanoTime() + HEAD_WAIT_MS * 1_000_000;
         while (relay.log().head() < walPosition) {
             if (System.nanoTime() > deadline) {
-                throw new AssertionError("relay head " + relay.log().head() + " did not reach WAL position "
-                        + walPosition + "; capture " + relay.capture().state() + " " + relay.capture().failure());
+                throw new AssertionError(name + ": relay head " + relay.log().head() + " did not reach WAL "
+                        + "position " + walPosition + "; capture " + relay.capture().state() + " "
+                        + relay.capture().failure());
             }
             Thread.sleep(20);
         }
@@ -151,12 +152,11 @@ class GoldenMappingIT {
     }
 
     /** Reads and checks the .json: known stream names, complete rows, valid {@code _tx}. Every stream gets a list. */
-    private static Map<String, List<ObjectNode>> expected(String name, JsonNode json, List<String> streams,
+    private static Map<String, List<ObjectNode>> expected(String name, JsonNode json, Catalog catalog,
                                                           int transactions) {
         assertTrue(json.isObject(), name + ".json must be an object keyed by stream name");
-        Catalog catalog = Catalog.builtin();
         Map<String, List<ObjectNode>> out = new LinkedHashMap<>();
-        streams.forEach(s -> out.put(s, new ArrayList<>()));
+        catalog.streamNames().forEach(s -> out.put(s, new ArrayList<>()));
         for (Iterator<Map.Entry<String, JsonNode>> it = json.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
             String stream = e.getKey();
