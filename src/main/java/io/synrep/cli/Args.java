@@ -2,7 +2,6 @@ package io.synrep.cli;
 
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -13,7 +12,6 @@ import java.util.Set;
  */
 final class Args {
     private final Map<String, String> values = new HashMap<>();
-    private final Set<String> used = new HashSet<>();
     private final String command;
 
     private Args(String command) {

@@ -30,8 +30,8 @@ public final class EmbeddedDatabase implements AutoCloseable {
         EmbeddedPostgres.Builder b = EmbeddedPostgres.builder()
                 .setServerConfig("wal_level", "logical")
                 .setServerConfig("synchronous_commit", "on")
-                .setServerConfig("max_replication_slots", "20")
-                .setServerConfig("max_wal_senders", "20")
+                .setServerConfig("max_replication_slots", "64")
+                .setServerConfig("max_wal_senders", "64")
                 .setServerConfig("max_connections", "200")
                 .setServerConfig("wal_sender_timeout", "60s")
                 .setServerConfig("fsync", "on");

@@ -1,5 +1,6 @@
 package io.synrep.cli;
 
+import io.synrep.capture.Capture;
 import io.synrep.config.CaptureConfig;
 import io.synrep.config.HttpConfig;
 import io.synrep.config.RetentionConfig;
@@ -9,7 +10,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.CountDownLatch;
 
 /** {@code synrep serve}: the relay, attached to a writer's database or to an embedded one. */
 final class ServeCommand {
@@ -64,42 +64,50 @@ final class ServeCommand {
             out.println("  psql:     psql -h localhost -p " + embedded.port() + " -U postgres postgres");
         }
         CaptureConfig capture = o.capture(url);
-        try (EmbeddedDatabase db = embedded; Relay relay = Relay.start(capture, o.http, o.retention, o.catalog)) {
-            out.println("Synrep relay serving http://" + o.http.host() + ":" + relay.port() + "/_synapse/replication");
-            out.println("  try: curl 'http://" + o.http.host() + ":" + relay.port()
-                    + "/_synapse/replication?events=-1&receipts=-1&timeout=30000'");
-            awaitShutdown();
+        Relay relay;
+        try {
+            relay = Relay.start(capture, o.http, o.retention, o.catalog);
+        } catch (RuntimeException e) {
+            if (embedded != null) {
+                embedded.close();
+            }
+            throw e;
         }
-        return 0;
+        out.println("Synrep relay serving http://" + o.http.host() + ":" + relay.port() + "/_synapse/replication");
+        out.println("  try: curl 'http://" + o.http.host() + ":" + relay.port()
+                + "/_synapse/replication?events=-1&receipts=-1&timeout=30000'");
+        out.flush();
+        awaitShutdown(() -> relay.capture().state() == Capture.State.FAILED, relay, embedded);
+        System.err.println("synrep serve: capture failed: " + relay.capture().failure());
+        return 1;
     }
 
-    /** Blocks until the JVM is asked to stop (Ctrl-C, SIGTERM). */
-    static void awaitShutdown() throws InterruptedException {
-        CountDownLatch stop = new CountDownLatch(1);
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            stop.countDown();
-            try {
-                stopped.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "synrep-shutdown"));
-        try {
-            stop.await();
-        } finally {
-            // the caller's try-with-resources closes the relay; let the hook return once we unwind
-            Thread t = new Thread(() -> {
-                try {
-                    Thread.sleep(Duration.ofSeconds(20).toMillis());
-                } catch (InterruptedException ignored) {
-                    // done
+    /**
+     * Blocks until the JVM is asked to stop (Ctrl-C, SIGTERM), then closes the resources in the given order
+     * (null entries are skipped) before the JVM exits; returns early, after closing them, when {@code failed}
+     * becomes true.
+     */
+    static void awaitShutdown(java.util.function.BooleanSupplier failed, AutoCloseable... resources)
+            throws InterruptedException {
+        Thread hook = new Thread(() -> {
+            for (AutoCloseable r : resources) {
+                if (r == null) {
+                    continue;
                 }
-                stopped.countDown();
-            });
-            t.setDaemon(true);
-            t.start();
+                try {
+                    r.close();
+                } catch (Exception e) {
+                    System.err.println("synrep: while stopping: " + e.getMessage());
+                }
+            }
+        }, "synrep-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        while (!failed.getAsBoolean()) {
+            Thread.sleep(500);
         }
+        // capture gave up (a non-retriable error): stop cleanly and let the caller exit non-zero
+        Runtime.getRuntime().removeShutdownHook(hook);
+        hook.run();
     }
 
     /** Options shared by {@code serve} and {@code demo}. */
