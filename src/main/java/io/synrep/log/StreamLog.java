@@ -163,6 +163,9 @@ public final class StreamLog {
      * @throws PositionTooOldException when any token is below the horizon
      */
     public Snapshot read(Map<String, Long> tokens, int limit) {
+        if (limit < 1) {
+            throw new IllegalArgumentException("limit must be >= 1, was " + limit);
+        }
         lock.readLock().lock();
         try {
             requireStarted();

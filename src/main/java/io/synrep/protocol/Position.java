@@ -33,6 +33,9 @@ public final class Position {
         if (token.indexOf('/') >= 0) {
             return parseLsn(token);
         }
+        if (!isDecimal(token)) {
+            throw new IllegalArgumentException("token '" + abbreviate(token) + "' is not an integer, an LSN (X/Y), -1 or now");
+        }
         long value;
         try {
             value = Long.parseLong(token);
@@ -70,7 +73,19 @@ public final class Position {
 
     private static boolean isHex(String s) {
         for (int i = 0; i < s.length(); i++) {
-            if (Character.digit(s.charAt(i), 16) < 0) {
+            char c = s.charAt(i);
+            if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** ASCII digits only: {@link Long#parseLong} also takes a sign and non-ASCII digits. */
+    private static boolean isDecimal(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < '0' || c > '9') {
                 return false;
             }
         }

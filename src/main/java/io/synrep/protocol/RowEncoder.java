@@ -57,6 +57,8 @@ public final class RowEncoder {
             }
         } else if (v instanceof BigDecimal d) {
             ascii(d.toString());
+        } else if (v instanceof java.math.BigInteger i) {
+            ascii(i.toString());
         } else if (v instanceof RawJson j) {
             utf8(j.json());
         } else if (v instanceof byte[] bytes) {

@@ -49,7 +49,8 @@ class PositionTest {
     @ValueSource(strings = {
         "", "abc", "-5", "-2", "1/", "/1", "/", "1/2/3", "g/1", "1/g", "0/-1", "-1/0", "+1/0",
         "123456789/0", "0/123456789", "FFFFFFFF/FFFFFFFF", "80000000/0",
-        "99999999999999999999", "9223372036854775808", "1.5", "1e3", " 1", "1 ", "NOW", "now ", "0x10"
+        "99999999999999999999", "9223372036854775808", "1.5", "1e3", " 1", "1 ", "NOW", "now ", "0x10",
+        "+5", "-0", "\u0661\u0662", "\uFF11/0", "0/\uFF11"
     })
     void malformedTokensAreRejected(String token) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Position.parseToken(token));

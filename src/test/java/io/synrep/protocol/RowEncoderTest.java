@@ -190,6 +190,14 @@ class RowEncoderTest {
     }
 
     @Test
+    void bigIntegersAreNumbers() throws IOException {
+        java.math.BigInteger big = new java.math.BigInteger("123456789012345678901234567890");
+        JsonNode n = one(big);
+        assertTrue(n.isNumber(), n.toString());
+        assertEquals(big, n.bigIntegerValue());
+    }
+
+    @Test
     void rawJsonIsEmbeddedVerbatim() throws IOException {
         String raw = "{\"body\":\"hé \\u00e9\",\"n\":[1,2,{\"x\":null}],\"emoji\":\"\uD83C\uDF89\"}";
         byte[] tail = encoder.encodeTail(new Object[] {new RawJson(raw)});

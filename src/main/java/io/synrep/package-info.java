@@ -1,0 +1,25 @@
+/**
+ * Synrep: a PostgreSQL writer's WAL as Synapse-style replication streams for many readers.
+ *
+ * <p>Data flows one way, one package per stage:
+ *
+ * <pre>
+ *   writer ──commits──▶ PostgreSQL ──logical slot (pgoutput)──┐
+ *                                                            ▼
+ *   capture   Debezium Embedded; CaptureConsumer buffers a transaction until its END record,
+ *             appends it to the log, and only then marks it processed (the slot advances)
+ *                                                            ▼
+ *   streams   Catalog + TransactionMapper: table changes ──▶ stream rows, encoded once;
+ *             every row of a transaction gets its commit LSN as position
+ *                                                            ▼
+ *   log       StreamLog: retained rows per stream, read after a token, waiters woken on append
+ *                                                            ▼
+ *   http      GET /_synapse/replication: long-poll without a thread per waiting request
+ *                                                            ▼
+ *   (network) ──▶ readers: tail, or any Synapse-style worker
+ * </pre>
+ *
+ * <p>{@code protocol} holds what both ends share (positions, tokens, row encoding); {@code config} the validated
+ * settings; {@code cli} the commands and the composition of a running {@code Relay}.
+ */
+package io.synrep;
