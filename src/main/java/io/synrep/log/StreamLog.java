@@ -317,24 +317,18 @@ public final class StreamLog {
 
     private void evict() {
         long ageLimit = clock.millis() - retention.maxAge().toMillis();
-        while (transactions.size() > 1) {
+        while (!transactions.isEmpty()) {
             TxEntry oldest = transactions.peekFirst();
-            boolean over = rows > retention.maxRows() || bytes > retention.maxBytes()
-                    || oldest.appendedAtMillis() < ageLimit;
-            if (!over) {
+            // size bounds never drop the newest transaction (it is kept whole); age drops even that one
+            boolean oversize = transactions.size() > 1
+                    && (rows > retention.maxRows() || bytes > retention.maxBytes());
+            if (!oversize && oldest.appendedAtMillis() >= ageLimit) {
                 break;
             }
             transactions.removeFirst();
             rows -= oldest.rows();
             bytes -= oldest.bytes();
             horizon = oldest.position();
-        }
-        // an aged-out newest transaction still goes once it is old: keep it only while it is the sole one and young
-        if (transactions.size() == 1 && transactions.peekFirst().appendedAtMillis() < ageLimit) {
-            TxEntry only = transactions.removeFirst();
-            rows -= only.rows();
-            bytes -= only.bytes();
-            horizon = only.position();
         }
         for (RowBuffer b : buffers.values()) {
             b.dropThrough(horizon);
