@@ -7,6 +7,7 @@ import io.debezium.engine.DebeziumEngine;
 import io.debezium.engine.RecordChangeEvent;
 import io.synrep.config.CaptureConfig;
 import io.synrep.log.StreamLog;
+import io.synrep.log.TransactionBuffer;
 import io.synrep.streams.Catalog;
 import io.synrep.streams.TransactionMapper;
 import java.io.IOException;
@@ -44,6 +45,7 @@ public final class Capture implements AutoCloseable {
     private volatile State state = State.STARTING;
     private volatile String failure;
     private DebeziumEngine<RecordChangeEvent<SourceRecord>> engine;
+    private TransactionMapper mapper;
 
     public Capture(CaptureConfig config, Catalog catalog, StreamLog log) {
         this.config = config;
@@ -52,8 +54,8 @@ public final class Capture implements AutoCloseable {
     }
 
     public void start() {
-        CaptureConsumer consumer = new CaptureConsumer(log, new TransactionMapper(catalog), TOPIC_PREFIX,
-                HEARTBEAT_PREFIX, stats);
+        mapper = new TransactionMapper(catalog, new TransactionBuffer(config.spillDir(), config.spillThreshold()));
+        CaptureConsumer consumer = new CaptureConsumer(log, mapper, TOPIC_PREFIX, HEARTBEAT_PREFIX, stats);
         engine = new ConvertingAsyncEngineBuilderFactory()
                 .builder(ChangeEventFormat.of(Connect.class))
                 .using(properties())
@@ -162,6 +164,9 @@ public final class Capture implements AutoCloseable {
         }
         if (state != State.FAILED) {
             state = State.STOPPED;
+        }
+        if (mapper != null) {
+            mapper.reset();
         }
     }
 

@@ -64,6 +64,7 @@ final class CaptureConsumer implements DebeziumEngine.ChangeConsumer<RecordChang
                         stats.transactions.incrementAndGet();
                         stats.rows.addAndGet(tx.rowCount());
                     } else {
+                        tx.discard();
                         stats.duplicates.incrementAndGet();
                         LOG.debug("transaction at {} is at or below the head {}: already delivered, skipped",
                                 position, log.head());

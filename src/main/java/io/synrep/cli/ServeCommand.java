@@ -38,6 +38,9 @@ final class ServeCommand {
               --retention-age D     drop rows older than this (default 1h)
               --max-timeout-ms N    cap on a request's timeout (default 60000)
               --max-waiting N       most long-polls held at once (default 20000)
+              --spill-dir DIR       where transactions larger than the spill threshold are kept
+                                    (default: a directory under java.io.tmpdir)
+              --spill-threshold N   heap bytes one transaction may use before it spills (default 16777216)
               --help                this text
 
             Durations: 500ms, 30s, 5m, 2h.
@@ -45,7 +48,7 @@ final class ServeCommand {
 
     static final Set<String> OPTIONS = Set.of("pg-url", "pg-user", "pg-password", "listen", "slot", "publication",
             "catalog", "data-dir", "pg-port", "heartbeat", "retention-rows", "retention-bytes", "retention-age",
-            "max-timeout-ms", "max-waiting");
+            "max-timeout-ms", "max-waiting", "spill-dir", "spill-threshold");
 
     private ServeCommand() {}
 
@@ -123,6 +126,8 @@ final class ServeCommand {
         int pgPort;
         Duration heartbeat;
         RetentionConfig retention;
+        Path spillDir;
+        long spillThreshold;
 
         static Options from(Args a) {
             Options o = new Options();
@@ -157,6 +162,9 @@ final class ServeCommand {
             o.dataDir = dir == null ? null : Path.of(dir);
             o.pgPort = (int) a.getLong("pg-port", 0, 0, 65535);
             o.heartbeat = a.getDuration("heartbeat", Duration.ofSeconds(1));
+            String spill = a.get("spill-dir", null);
+            o.spillDir = spill == null ? CaptureConfig.defaultSpillDir() : Path.of(spill);
+            o.spillThreshold = a.getLong("spill-threshold", CaptureConfig.DEFAULT_SPILL_THRESHOLD, 1, Long.MAX_VALUE);
             RetentionConfig r = RetentionConfig.defaults();
             try {
                 o.retention = new RetentionConfig(a.getLong("retention-rows", r.maxRows(), 1, Long.MAX_VALUE),
@@ -170,7 +178,8 @@ final class ServeCommand {
 
         CaptureConfig capture(String url) {
             try {
-                return new CaptureConfig(url, user, password, slot, publication, heartbeat, Duration.ofMillis(10));
+                return new CaptureConfig(url, user, password, slot, publication, heartbeat, Duration.ofMillis(10),
+                        spillDir, spillThreshold);
             } catch (IllegalArgumentException e) {
                 throw new Args.UsageException(e.getMessage());
             }

@@ -1,5 +1,6 @@
 package io.synrep.config;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.regex.Pattern;
 
@@ -13,9 +14,25 @@ import java.util.regex.Pattern;
  * @param publication publication name (created for the catalog tables when absent)
  * @param heartbeat   how often Debezium emits heartbeats, which move positions on an idle database
  * @param pollInterval Debezium's queue poll interval (its default of 500 ms adds latency)
+ * @param spillDir    where a transaction larger than {@code spillThreshold} is written while it is captured
+ *                    and retained
+ * @param spillThreshold heap bytes one transaction may use before its rows go to {@code spillDir}
  */
 public record CaptureConfig(String jdbcUrl, String user, String password, String slot, String publication,
-                            Duration heartbeat, Duration pollInterval) {
+                            Duration heartbeat, Duration pollInterval, Path spillDir, long spillThreshold) {
+    /** Default spill threshold: 16 MiB of encoded rows. */
+    public static final long DEFAULT_SPILL_THRESHOLD = 16L * 1024 * 1024;
+
+    public CaptureConfig(String jdbcUrl, String user, String password, String slot, String publication,
+                         Duration heartbeat, Duration pollInterval) {
+        this(jdbcUrl, user, password, slot, publication, heartbeat, pollInterval, defaultSpillDir(),
+                DEFAULT_SPILL_THRESHOLD);
+    }
+
+    public static Path defaultSpillDir() {
+        return Path.of(System.getProperty("java.io.tmpdir"), "synrep-spill-" + ProcessHandle.current().pid());
+    }
+
     private static final Pattern IDENT = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
 
     public CaptureConfig {
@@ -36,12 +53,18 @@ public record CaptureConfig(String jdbcUrl, String user, String password, String
         if (pollInterval.isNegative() || pollInterval.isZero()) {
             throw new IllegalArgumentException("poll interval must be positive");
         }
+        if (spillDir == null) {
+            throw new IllegalArgumentException("spill directory must be set");
+        }
+        if (spillThreshold < 1) {
+            throw new IllegalArgumentException("spill threshold must be >= 1 byte, was " + spillThreshold);
+        }
     }
 
     @Override
     public String toString() {
         return "CaptureConfig[jdbcUrl=" + jdbcUrl + ", user=" + user + ", password=" + (password == null ? "" : "****")
                 + ", slot=" + slot + ", publication=" + publication + ", heartbeat=" + heartbeat
-                + ", pollInterval=" + pollInterval + "]";
+                + ", pollInterval=" + pollInterval + ", spillDir=" + spillDir + ", spillThreshold=" + spillThreshold + "]";
     }
 }

@@ -23,7 +23,9 @@ public record RetentionConfig(long maxRows, long maxBytes, Duration maxAge) {
         }
     }
 
+    /** 1,000,000 rows, 256 MiB of encoded rows or a quarter of the maximum heap if smaller, one hour. */
     public static RetentionConfig defaults() {
-        return new RetentionConfig(1_000_000, 256L * 1024 * 1024, Duration.ofHours(1));
+        long bytes = Math.min(256L * 1024 * 1024, Runtime.getRuntime().maxMemory() / 4);
+        return new RetentionConfig(1_000_000, bytes, Duration.ofHours(1));
     }
 }

@@ -2,6 +2,11 @@ package io.synrep.http;
 
 import io.synrep.log.Page;
 import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.ref.Cleaner;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -18,6 +23,11 @@ final class ResponseBody extends InputStream {
     private byte[] current = new byte[0];
     private int offset;
     private int rowIndex = -1;
+    private boolean firstRow;
+    private DataInputStream spill;
+    private final ByteArrayOutputStream chunk = new ByteArrayOutputStream(9000);
+    private final Releaser releaser;
+    private final Cleaner.Cleanable cleanup;
 
     ResponseBody(Map<String, Page> pages, Map<String, byte[]> fieldNamesJson, byte[] metaJson) {
         StringBuilder head = new StringBuilder("{");
@@ -41,7 +51,11 @@ final class ResponseBody extends InputStream {
         }
         head.append('}');
         parts.add(ascii(head));
+        releaser = new Releaser(List.copyOf(pages.values()));
+        cleanup = CLEANER.register(this, releaser);
     }
+
+    private static final Cleaner CLEANER = Cleaner.create();
 
     private static byte[] ascii(StringBuilder sb) {
         return sb.toString().getBytes(StandardCharsets.UTF_8);
@@ -74,7 +88,14 @@ final class ResponseBody extends InputStream {
 
     /** Moves to the next non-empty chunk; false at the end. */
     private boolean advance() {
-        ByteArrayOutputStream rows = null;
+        try {
+            return nextChunk();
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading spilled rows: " + e.getMessage(), e);
+        }
+    }
+
+    private boolean nextChunk() throws IOException {
         while (part < parts.size()) {
             Object p = parts.get(part);
             if (p instanceof byte[] bytes) {
@@ -85,37 +106,89 @@ final class ResponseBody extends InputStream {
                     offset = 0;
                     return true;
                 }
-            } else {
-                Page page = (Page) p;
-                if (rowIndex < 0) {
-                    rowIndex = 0;
-                }
-                if (rowIndex >= page.count()) {
-                    part++;
-                    rowIndex = -1;
+                continue;
+            }
+            Page page = (Page) p;
+            if (rowIndex < 0) {
+                rowIndex = 0;
+                firstRow = true;
+            }
+            if (rowIndex >= page.count()) {
+                part++;
+                rowIndex = -1;
+                continue;
+            }
+            // batch rows into chunks of about 8 KB to keep write calls coarse
+            chunk.reset();
+            while (rowIndex < page.count() && chunk.size() < 8192) {
+                byte[] pos = Long.toString(page.positionAt(rowIndex)).getBytes(StandardCharsets.US_ASCII);
+                if (page.isRow(rowIndex)) {
+                    row(pos, page.tailAt(rowIndex));
+                    rowIndex++;
                     continue;
                 }
-                // batch a few rows into one chunk to keep write calls coarse
-                if (rows == null) {
-                    rows = new ByteArrayOutputStream(8192);
+                if (spill == null) {
+                    spill = page.openSpilled(rowIndex);
+                    releaser.spill = spill;
                 }
-                while (rowIndex < page.count() && rows.size() < 8192) {
-                    if (rowIndex > 0) {
-                        rows.write(',');
+                while (chunk.size() < 8192) {
+                    int len;
+                    try {
+                        len = spill.readInt();
+                    } catch (EOFException end) {
+                        spill.close();
+                        spill = null;
+                        releaser.spill = null;
+                        rowIndex++;
+                        break;
                     }
-                    rows.write('[');
-                    byte[] pos = Long.toString(page.positionAt(rowIndex)).getBytes(StandardCharsets.US_ASCII);
-                    rows.write(pos, 0, pos.length);
-                    byte[] tail = page.tailAt(rowIndex);
-                    rows.write(tail, 0, tail.length);
-                    rows.write(']');
-                    rowIndex++;
+                    row(pos, spill.readNBytes(len));
                 }
-                current = rows.toByteArray();
-                offset = 0;
-                return true;
             }
+            current = chunk.toByteArray();
+            offset = 0;
+            return true;
         }
         return false;
+    }
+
+    private void row(byte[] pos, byte[] tail) {
+        if (!firstRow) {
+            chunk.write(',');
+        }
+        firstRow = false;
+        chunk.write('[');
+        chunk.write(pos, 0, pos.length);
+        chunk.write(tail, 0, tail.length);
+        chunk.write(']');
+    }
+
+    /** Releases the spilled rows this body kept alive; called by the server when the response is done. */
+    @Override
+    public void close() throws IOException {
+        cleanup.clean();
+    }
+
+    /** Releases pages and closes an open spill file; runs once, on close or when the body is collected. */
+    private static final class Releaser implements Runnable {
+        private final List<Page> pages;
+        volatile DataInputStream spill;
+
+        Releaser(List<Page> pages) {
+            this.pages = pages;
+        }
+
+        @Override
+        public void run() {
+            DataInputStream in = spill;
+            if (in != null) {
+                try {
+                    in.close();
+                } catch (IOException ignored) {
+                    // released anyway
+                }
+            }
+            pages.forEach(Page::release);
+        }
     }
 }

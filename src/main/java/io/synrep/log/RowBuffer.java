@@ -1,58 +1,79 @@
 package io.synrep.log;
 
 /**
- * One stream's retained rows in position order: a growable ring of (position, encoded row tail).
+ * One stream's retained rows in position order: a growable ring of (position, entry), where an entry is one
+ * row's encoded tail ({@code byte[]}) or all of one large transaction's rows of this stream ({@link SpilledRows}).
  * Not thread-safe; {@link StreamLog} guards it.
  */
 final class RowBuffer {
     private long[] positions = new long[64];
-    private byte[][] tails = new byte[64][];
+    private Object[] entries = new Object[64];
     private int start;
     private int size;
-    private long bytes;
+    private long heapBytes;
+    private long rows;
 
+    /** Number of entries (a spilled entry holds many rows). */
     int size() {
         return size;
     }
 
-    long bytes() {
-        return bytes;
+    long heapBytes() {
+        return heapBytes;
+    }
+
+    long rows() {
+        return rows;
     }
 
     long positionAt(int i) {
         return positions[(start + i) & (positions.length - 1)];
     }
 
-    byte[] tailAt(int i) {
-        return tails[(start + i) & (positions.length - 1)];
+    Object entryAt(int i) {
+        return entries[(start + i) & (positions.length - 1)];
     }
 
-    void add(long position, byte[] tail) {
+    static int rowsIn(Object entry) {
+        return entry instanceof SpilledRows s ? s.rows() : 1;
+    }
+
+    void add(long position, Object entry) {
         if (size == positions.length) {
             grow();
         }
         int at = (start + size) & (positions.length - 1);
         positions[at] = position;
-        tails[at] = tail;
+        entries[at] = entry;
         size++;
-        bytes += tail.length;
+        rows += rowsIn(entry);
+        if (entry instanceof byte[] b) {
+            heapBytes += b.length;
+        }
     }
 
-    /** Drops rows with position at or below {@code horizon}; returns how many were dropped. */
-    int dropThrough(long horizon) {
-        int dropped = 0;
+    /** Drops entries with position at or below {@code horizon}, releasing spilled files; returns rows dropped. */
+    long dropThrough(long horizon) {
+        long dropped = 0;
         int mask = positions.length - 1;
         while (size > 0 && positions[start] <= horizon) {
-            bytes -= tails[start].length;
-            tails[start] = null;
+            Object e = entries[start];
+            if (e instanceof byte[] b) {
+                heapBytes -= b.length;
+            } else {
+                ((SpilledRows) e).release();
+            }
+            int n = rowsIn(e);
+            rows -= n;
+            dropped += n;
+            entries[start] = null;
             start = (start + 1) & mask;
             size--;
-            dropped++;
         }
         return dropped;
     }
 
-    /** Index of the first row with position strictly greater than {@code position}, or {@link #size()}. */
+    /** Index of the first entry with position strictly greater than {@code position}, or {@link #size()}. */
     int firstAfter(long position) {
         int lo = 0;
         int hi = size;
@@ -70,19 +91,19 @@ final class RowBuffer {
     private void grow() {
         int n = positions.length;
         long[] p = new long[n * 2];
-        byte[][] t = new byte[n * 2][];
+        Object[] t = new Object[n * 2];
         for (int i = 0; i < size; i++) {
             p[i] = positions[(start + i) & (n - 1)];
-            t[i] = tails[(start + i) & (n - 1)];
+            t[i] = entries[(start + i) & (n - 1)];
         }
         positions = p;
-        tails = t;
+        entries = t;
         start = 0;
     }
 
     @Override
     public String toString() {
-        return "RowBuffer{size=" + size + ", bytes=" + bytes + ", first=" + (size > 0 ? positionAt(0) : -1)
-                + ", cap=" + positions.length + "}";
+        return "RowBuffer{entries=" + size + ", rows=" + rows + ", heapBytes=" + heapBytes + ", first="
+                + (size > 0 ? positionAt(0) : -1) + "}";
     }
 }

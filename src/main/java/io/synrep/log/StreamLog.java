@@ -87,17 +87,18 @@ public final class StreamLog {
     public boolean append(Transaction tx) {
         long position = tx.position();
         Map<String, List<byte[]>> byStream = tx.rows();
+        Map<String, SpilledRows> spilled = tx.spilled();
+        for (String stream : byStream.keySet()) {
+            requireStream(stream);
+        }
+        for (String stream : spilled.keySet()) {
+            requireStream(stream);
+        }
         lock.writeLock().lock();
         try {
             requireStarted();
             if (position <= head) {
                 return false;
-            }
-            // check every stream before adding any row: a rejected transaction must leave no rows behind
-            for (String stream : byStream.keySet()) {
-                if (!buffers.containsKey(stream)) {
-                    throw new IllegalArgumentException("unknown stream " + stream);
-                }
             }
             int txRows = 0;
             long txBytes = 0;
@@ -108,6 +109,11 @@ public final class StreamLog {
                     txBytes += tail.length + ROW_OVERHEAD;
                 }
                 txRows += e.getValue().size();
+            }
+            for (Map.Entry<String, SpilledRows> e : spilled.entrySet()) {
+                buffers.get(e.getKey()).add(position, e.getValue());
+                txRows += e.getValue().rows();
+                txBytes += ROW_OVERHEAD;
             }
             head = position;
             if (txRows > 0) {
@@ -123,7 +129,16 @@ public final class StreamLog {
         for (String stream : byStream.keySet()) {
             wake(stream);
         }
+        for (String stream : spilled.keySet()) {
+            wake(stream);
+        }
         return true;
+    }
+
+    private void requireStream(String stream) {
+        if (!buffers.containsKey(stream)) {
+            throw new IllegalArgumentException("unknown stream " + stream);
+        }
     }
 
     /**
@@ -195,20 +210,30 @@ public final class StreamLog {
             return null;
         }
         int from = buffer.firstAfter(token);
-        int end = Math.min(buffer.size(), from + limit);
-        // never cut inside a transaction: extend to the last row sharing the boundary position
-        while (end < buffer.size() && end > from && buffer.positionAt(end) == buffer.positionAt(end - 1)) {
+        int end = from;
+        long taken = 0;
+        // take whole transactions until the soft limit is reached at a transaction boundary
+        while (end < buffer.size()) {
+            long p = buffer.positionAt(end);
+            if (taken >= limit && p != buffer.positionAt(end - 1)) {
+                break;
+            }
+            taken += RowBuffer.rowsIn(buffer.entryAt(end));
             end++;
         }
         int count = end - from;
         long[] positions = new long[count];
-        byte[][] tails = new byte[count][];
+        Object[] entries = new Object[count];
         for (int i = 0; i < count; i++) {
             positions[i] = buffer.positionAt(from + i);
-            tails[i] = buffer.tailAt(from + i);
+            Object e = buffer.entryAt(from + i);
+            if (e instanceof SpilledRows spilledRows && !spilledRows.retain()) {
+                throw new IllegalStateException("spilled rows released while retained");
+            }
+            entries[i] = e;
         }
         long resume = end < buffer.size() ? positions[count - 1] : head;
-        return new Page(stream, resume, positions, tails, count);
+        return new Page(stream, resume, positions, entries, count);
     }
 
     /** Resolves {@code -1} to the horizon and {@code now} to the head; other positions pass through. */
@@ -291,8 +316,8 @@ public final class StreamLog {
     public Stats stats() {
         lock.readLock().lock();
         try {
-            Map<String, Integer> perStream = new LinkedHashMap<>();
-            buffers.forEach((k, v) -> perStream.put(k, v.size()));
+            Map<String, Long> perStream = new LinkedHashMap<>();
+            buffers.forEach((k, v) -> perStream.put(k, v.rows()));
             return new Stats(head, horizon, rows, bytes, appendedRows, perStream);
         } finally {
             lock.readLock().unlock();
@@ -301,13 +326,13 @@ public final class StreamLog {
 
     /** A point-in-time view of the log's bounds and size. */
     public record Stats(long head, long horizon, long retainedRows, long retainedBytes, long appendedRows,
-                        Map<String, Integer> rowsPerStream) {}
+                        Map<String, Long> rowsPerStream) {}
 
     /** The result of one {@link #read}: the head and horizon at that instant and the pages of streams to report. */
     public record Snapshot(long head, long horizon, Map<String, Page> pages) {
         public boolean hasRows() {
             for (Page p : pages.values()) {
-                if (p.count() > 0) {
+                if (p.rows() > 0) {
                     return true;
                 }
             }

@@ -1,12 +1,11 @@
 package io.synrep.streams;
 
 import io.synrep.log.Transaction;
+import io.synrep.log.TransactionBuffer;
 import io.synrep.protocol.RawJson;
 import io.synrep.protocol.RowEncoder;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.connect.data.Field;
@@ -25,10 +24,10 @@ public final class TransactionMapper {
     static final String JSON_SCHEMA = "io.debezium.data.Json";
 
     private final Map<String, TableRoutes> routes = new HashMap<>();
+    private final Map<String, StreamRule> rules = new HashMap<>();
     private final RowEncoder encoder = new RowEncoder();
-    private final Map<String, List<byte[]>> encoded = new LinkedHashMap<>();
-    private final Map<StreamRule, List<Object[]>> pending = new LinkedHashMap<>();
-    private final Map<StreamRule.Join, Map<Object, Object[]>> joined = new HashMap<>();
+    private final TransactionBuffer buffer;
+    private final Map<StreamRule.Join, Map<String, byte[][]>> joined = new HashMap<>();
     private int changes;
 
     /** Routes of one table: the sources and joins it feeds. */
@@ -106,8 +105,17 @@ public final class TransactionMapper {
         }
     }
 
+    /** A mapper whose transactions stay on the heap whatever their size (for tests and small tools). */
     public TransactionMapper(Catalog catalog) {
+        this(catalog, new TransactionBuffer(java.nio.file.Path.of(System.getProperty("java.io.tmpdir"), "synrep-spill"),
+                Long.MAX_VALUE));
+    }
+
+    /** @param buffer holds the current transaction's rows (and spills a large one to disk) */
+    public TransactionMapper(Catalog catalog, TransactionBuffer buffer) {
+        this.buffer = buffer;
         for (StreamRule rule : catalog.rules().values()) {
+            rules.put(rule.name(), rule);
             for (StreamRule.Source s : rule.sources()) {
                 routes.computeIfAbsent(s.schema() + "." + s.table(), k -> new TableRoutes()).sources
                         .add(new SourceRoute(rule, s));
@@ -155,15 +163,32 @@ public final class TransactionMapper {
             }
             Object[] values = s.lookup.values(row);
             if (s.rule.joins().isEmpty()) {
-                encoded.computeIfAbsent(s.rule.name(), k -> new ArrayList<>()).add(encoder.encodeTail(values));
+                buffer.add(s.rule.name(), encoder.encodeTail(values));
             } else {
-                pending.computeIfAbsent(s.rule, k -> new ArrayList<>()).add(values);
+                byte[][] fields = new byte[values.length][];
+                for (int i = 0; i < values.length; i++) {
+                    // fields the source does not supply stay null until a joined row fills them
+                    fields[i] = s.columnOfField[i] == null ? null : encoder.encodeValue(values[i]);
+                }
+                buffer.addPending(s.rule.name(), fields);
             }
         }
         if (operation != StreamRule.Operation.DELETE) {
             for (JoinRoute j : r.joins) {
-                Object key = key(j.matchLookup.values(row));
-                joined.computeIfAbsent(j.join, k -> new HashMap<>()).put(key, j.valueLookup.values(row));
+                Object[] match = j.matchLookup.values(row);
+                byte[][] keyParts = new byte[match.length][];
+                for (int i = 0; i < match.length; i++) {
+                    keyParts[i] = encoder.encodeValue(match[i]);
+                }
+                Object[] vals = j.valueLookup.values(row);
+                byte[][] encodedVals = new byte[vals.length][];
+                for (int i = 0; i < vals.length; i++) {
+                    encodedVals[i] = encoder.encodeValue(vals[i]);
+                }
+                String key = key(keyParts);
+                if (key != null) {
+                    joined.computeIfAbsent(j.join, k -> new HashMap<>()).put(key, encodedVals);
+                }
             }
         }
     }
@@ -175,56 +200,78 @@ public final class TransactionMapper {
 
     /** Completes the transaction: fills joined fields, encodes, and resets for the next one. */
     public Transaction finish(long position) {
-        for (Map.Entry<StreamRule, List<Object[]>> e : pending.entrySet()) {
-            StreamRule rule = e.getKey();
-            List<byte[]> out = encoded.computeIfAbsent(rule.name(), k -> new ArrayList<>());
-            for (Object[] values : e.getValue()) {
-                fillJoins(rule, values);
-                out.add(encoder.encodeTail(values));
-            }
+        for (String stream : buffer.pendingStreams()) {
+            StreamRule rule = rules.get(stream);
+            buffer.forEachPending(stream, fields -> buffer.add(stream, joinedTail(rule, fields)));
         }
-        Transaction tx = new Transaction(position, new LinkedHashMap<>(encoded));
-        reset();
+        Transaction tx = buffer.finish(position);
+        joined.clear();
+        changes = 0;
         return tx;
     }
 
-    /** Drops the current transaction's state (after finish, or when a transaction is abandoned on restart). */
+    /** Drops the current transaction's state (a transaction abandoned on restart). */
     public void reset() {
-        encoded.clear();
-        pending.clear();
+        buffer.reset();
         joined.clear();
         changes = 0;
     }
 
-    private void fillJoins(StreamRule rule, Object[] values) {
-        List<String> fields = rule.fields();
+    private byte[] joinedTail(StreamRule rule, byte[][] fields) {
+        List<String> names = rule.fields();
         for (StreamRule.Join j : rule.joins()) {
-            Map<Object, Object[]> rows = joined.get(j);
+            Map<String, byte[][]> rows = joined.get(j);
             if (rows == null) {
                 continue;
             }
-            Object[] keyParts = new Object[j.match().size()];
+            byte[][] keyParts = new byte[j.match().size()][];
             int k = 0;
             for (String field : j.match().values()) {
-                keyParts[k++] = values[fields.indexOf(field)];
+                keyParts[k++] = fields[names.indexOf(field)];
             }
-            Object[] found = rows.get(key(keyParts));
+            String key = key(keyParts);
+            byte[][] found = key == null ? null : rows.get(key);
             if (found == null) {
                 continue;
             }
             int c = 0;
             for (String field : j.columns().keySet()) {
-                values[fields.indexOf(field)] = found[c++];
+                fields[names.indexOf(field)] = found[c++];
             }
         }
+        int size = 0;
+        for (byte[] f : fields) {
+            size += 1 + (f == null ? 4 : f.length);
+        }
+        byte[] tail = new byte[size];
+        int at = 0;
+        for (byte[] f : fields) {
+            tail[at++] = ',';
+            byte[] v = f == null ? NULL : f;
+            System.arraycopy(v, 0, tail, at, v.length);
+            at += v.length;
+        }
+        return tail;
     }
 
-    private static Object key(Object[] parts) {
-        return parts.length == 1 ? normalize(parts[0]) : Arrays.asList(parts);
-    }
+    private static final byte[] NULL = "null".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
-    private static Object normalize(Object o) {
-        return o instanceof RawJson j ? j.json() : o;
+    /**
+     * Join keys compare by their JSON encoding, so an int and a bigint of the same value match. A key with a SQL
+     * NULL part is null and matches nothing, as in SQL.
+     */
+    private static String key(byte[][] parts) {
+        StringBuilder sb = parts.length == 1 ? null : new StringBuilder();
+        for (byte[] p : parts) {
+            if (p == null || java.util.Arrays.equals(p, NULL)) {
+                return null;
+            }
+            if (sb == null) {
+                return new String(p, java.nio.charset.StandardCharsets.ISO_8859_1);
+            }
+            sb.append(new String(p, java.nio.charset.StandardCharsets.ISO_8859_1)).append('\u0000');
+        }
+        return sb.toString();
     }
 
     static Object convert(Field f, Object v) {
