@@ -79,10 +79,38 @@ final class PollHandler {
                     + "); retry later");
         }
         long deadline = clock.getAsLong() + req.timeoutMillis();
+        // response: what Javalin waits on (it may cancel it, e.g. on its own timeout); result: what park delivers
+        CompletableFuture<Void> response = new CompletableFuture<>();
+        response.whenComplete((v, t) -> waiting.decrementAndGet());
         CompletableFuture<StreamLog.Snapshot> result = new CompletableFuture<>();
-        result.whenComplete((s, t) -> waiting.decrementAndGet());
-        ctx.future(() -> result.thenAccept(s -> respond(ctx, s, req, tokens)));
+        result.whenComplete((s, t) -> {
+            if (t != null) {
+                response.completeExceptionally(t);
+            } else if (response.isDone()) {
+                release(s); // nobody will stream these pages: let go of their spill files
+            } else {
+                try {
+                    respond(ctx, s, req, tokens);
+                    response.complete(null);
+                } catch (RuntimeException e) {
+                    release(s);
+                    response.completeExceptionally(e);
+                }
+            }
+        });
+        ctx.future(() -> response);
         park(tokens, req, deadline, result);
+    }
+
+    private static void release(StreamLog.Snapshot s) {
+        s.pages().values().forEach(Page::release);
+    }
+
+    /** Completes {@code result} with {@code snap}, or releases it when the request was already answered. */
+    private static void deliver(CompletableFuture<StreamLog.Snapshot> result, StreamLog.Snapshot snap) {
+        if (!result.complete(snap)) {
+            release(snap);
+        }
     }
 
     /** Waits for rows on the requested streams, re-reading after each wake-up, until rows or the deadline. */
@@ -99,13 +127,13 @@ final class PollHandler {
         }
         if (snap.hasRows()) {
             log.cancel(wake);
-            result.complete(snap);
+            deliver(result, snap);
             return;
         }
         long remaining = deadline - clock.getAsLong();
         if (remaining <= 0) {
             log.cancel(wake);
-            result.complete(snap);
+            deliver(result, snap);
             return;
         }
         ScheduledFuture<?> timeout = timer.schedule(() -> { wake.complete(null); }, remaining, TimeUnit.MILLISECONDS);
@@ -116,7 +144,7 @@ final class PollHandler {
             }
             if (clock.getAsLong() >= deadline) {
                 try {
-                    result.complete(log.read(tokens, req.limit()));
+                    deliver(result, log.read(tokens, req.limit()));
                 } catch (RuntimeException e) {
                     result.completeExceptionally(e);
                 }

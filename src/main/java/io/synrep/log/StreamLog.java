@@ -185,15 +185,21 @@ public final class StreamLog {
         try {
             requireStarted();
             Map<String, Page> pages = new LinkedHashMap<>();
-            for (Map.Entry<String, Long> e : tokens.entrySet()) {
-                long token = e.getValue();
-                if (token < horizon) {
-                    throw new PositionTooOldException(token, horizon);
+            try {
+                for (Map.Entry<String, Long> e : tokens.entrySet()) {
+                    long token = e.getValue();
+                    if (token < horizon) {
+                        throw new PositionTooOldException(token, horizon);
+                    }
+                    Page page = readStream(e.getKey(), token, limit);
+                    if (page != null) {
+                        pages.put(e.getKey(), page);
+                    }
                 }
-                Page page = readStream(e.getKey(), token, limit);
-                if (page != null) {
-                    pages.put(e.getKey(), page);
-                }
+            } catch (RuntimeException failed) {
+                // pages of earlier streams already hold spill files; nobody else will release them
+                pages.values().forEach(Page::release);
+                throw failed;
             }
             return new Snapshot(head, horizon, pages);
         } finally {
