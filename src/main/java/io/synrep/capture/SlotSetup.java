@@ -49,7 +49,7 @@ public final class SlotSetup {
         try (Connection conn = connect(c)) {
             String walLevel = single(conn, "SHOW wal_level");
             if (!"logical".equals(walLevel)) {
-                throw new SetupException("wal_level is '" + walLevel + "' on " + c.jdbcUrl()
+                throw new SetupException("wal_level is '" + walLevel + "' on " + c.maskedUrl()
                         + "; set wal_level = logical in postgresql.conf (or -c wal_level=logical) and restart PostgreSQL");
             }
             List<String> missing = new ArrayList<>();
@@ -145,11 +145,11 @@ public final class SlotSetup {
             case "42501" -> "grant the role REPLICATION and SELECT on the catalog tables (sql/replication-role.sql), "
                     + "or create the publication as the tables' owner (sql/publication.sql)";
             case "53400" -> "raise max_replication_slots / max_wal_senders on the writer";
-            case "08001", "08006", "08004" -> "is PostgreSQL running and reachable at " + c.jdbcUrl() + "?";
+            case "08001", "08006", "08004" -> "is PostgreSQL running and reachable at " + c.maskedUrl() + "?";
             case "3D000" -> "create the database or fix --pg-url";
             default -> "see the PostgreSQL error above";
         };
-        return new SetupException("cannot prepare capture on " + c.jdbcUrl() + ": " + e.getMessage() + " (" + hint + ")");
+        return new SetupException("cannot prepare capture on " + c.maskedUrl() + ": " + e.getMessage() + " (" + hint + ")");
     }
 
     private static String single(Connection conn, String sql) throws SQLException {

@@ -51,6 +51,8 @@ public final class Relay implements AutoCloseable {
 
     public static Relay start(CaptureConfig captureConfig, HttpConfig httpConfig, RetentionConfig retention,
                               Catalog catalog) {
+        LOG.info("effective configuration: {}; {}; {}; streams {}", captureConfig, httpConfig, retention,
+                catalog.streamNames());
         SlotSetup.Prepared prepared = SlotSetup.prepare(captureConfig, catalog.tables());
         String epoch = prepared.systemId() + "-" + captureConfig.slot();
         StreamLog log = new StreamLog(catalog.streamNames(), retention, InstantSource.system());

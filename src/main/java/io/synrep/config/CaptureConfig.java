@@ -61,9 +61,14 @@ public record CaptureConfig(String jdbcUrl, String user, String password, String
         }
     }
 
+    /** The JDBC URL with any password parameter masked, for logs. */
+    public String maskedUrl() {
+        return jdbcUrl.replaceAll("(?i)(password=)[^&]*", "$1****");
+    }
+
     @Override
     public String toString() {
-        return "CaptureConfig[jdbcUrl=" + jdbcUrl + ", user=" + user + ", password=" + (password == null ? "" : "****")
+        return "CaptureConfig[jdbcUrl=" + maskedUrl() + ", user=" + user + ", password=" + (password == null ? "" : "****")
                 + ", slot=" + slot + ", publication=" + publication + ", heartbeat=" + heartbeat
                 + ", pollInterval=" + pollInterval + ", spillDir=" + spillDir + ", spillThreshold=" + spillThreshold + "]";
     }
