@@ -1,6 +1,7 @@
 package io.synrep.log;
 
 import io.synrep.config.RetentionConfig;
+import io.synrep.protocol.Position;
 import java.time.InstantSource;
 import java.util.ArrayDeque;
 import java.util.Collection;
@@ -246,10 +247,10 @@ public final class StreamLog {
     public long resolve(long token) {
         lock.readLock().lock();
         try {
-            if (token == io.synrep.protocol.Position.OLDEST) {
+            if (token == Position.OLDEST) {
                 return horizon;
             }
-            if (token == io.synrep.protocol.Position.NOW) {
+            if (token == Position.NOW) {
                 return head;
             }
             return token;
