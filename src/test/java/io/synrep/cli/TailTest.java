@@ -1,0 +1,72 @@
+package io.synrep.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.javalin.Javalin;
+import io.synrep.config.HttpConfig;
+import io.synrep.config.RetentionConfig;
+import io.synrep.http.HttpApi;
+import io.synrep.http.RelayStatus;
+import io.synrep.log.StreamLog;
+import io.synrep.log.Transaction;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The {@code tail} reader against a real HTTP API and log: JSON lines, and resync after 410. */
+class TailTest {
+    static final ObjectMapper JSON = new ObjectMapper();
+    StreamLog log;
+    Javalin app;
+
+    @BeforeEach
+    void start() {
+        log = new StreamLog(List.of("receipts", "caches"), new RetentionConfig(1000, 1 << 20, Duration.ofHours(1)),
+                InstantSource.system());
+        log.start(100);
+        RelayStatus status = new RelayStatus() {
+            public boolean streaming() { return true; }
+            public String epoch() { return "test-epoch"; }
+            public OptionalLong writerPosition(long atLeast) { return OptionalLong.of(1_000_000); }
+            public String describe() { return "test"; }
+        };
+        app = HttpApi.create(log, Map.of("receipts", List.of("stream_id", "user_id"), "caches", List.of("stream_id")),
+                HttpConfig.defaults().withListen("127.0.0.1", 0), status).start();
+        log.append(new Transaction(150, Map.of("receipts", List.of(",7,\"@a:t\"".getBytes(StandardCharsets.UTF_8)))));
+        log.append(new Transaction(160, Map.of("caches", List.of(",9".getBytes(StandardCharsets.UTF_8)))));
+    }
+
+    @AfterEach
+    void stop() {
+        app.stop();
+    }
+
+    @Test
+    void printsOneJsonLinePerRowAndResyncsFromEarliestAfter410() throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = Cli.run(new String[] {"tail", "--url", "http://127.0.0.1:" + app.port(), "--from", "5",
+                "--count", "2", "--timeout-ms", "1000"}, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        assertEquals(0, code, err.toString(StandardCharsets.UTF_8));
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("continuing from 100"), err.toString(StandardCharsets.UTF_8));
+        String[] lines = out.toString(StandardCharsets.UTF_8).trim().split("\n");
+        assertEquals(2, lines.length, out.toString(StandardCharsets.UTF_8));
+        JsonNode receipt = JSON.readTree(lines[0]).get("stream").asText().equals("receipts")
+                ? JSON.readTree(lines[0]) : JSON.readTree(lines[1]);
+        assertEquals(150, receipt.get("position").asLong());
+        assertEquals(7, receipt.get("row").get("stream_id").asLong());
+        assertEquals("@a:t", receipt.get("row").get("user_id").asText());
+    }
+}
