@@ -1,5 +1,7 @@
 package io.synrep.http;
 
+import io.synrep.log.ManualClock;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -19,8 +21,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -45,19 +45,6 @@ class ResponseBodyTest {
     private static final RetentionConfig ONE_MINUTE =
             new RetentionConfig(Long.MAX_VALUE, Long.MAX_VALUE, Duration.ofMinutes(1));
 
-    /** A clock that only moves when the test steps it. */
-    private static final class ManualClock implements InstantSource {
-        private long millis = 1_700_000_000_000L;
-
-        @Override
-        public Instant instant() {
-            return Instant.ofEpochMilli(millis);
-        }
-
-        void step(Duration d) {
-            millis += d.toMillis();
-        }
-    }
 
     @TempDir
     Path dir;

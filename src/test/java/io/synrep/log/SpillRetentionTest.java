@@ -11,8 +11,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -29,19 +27,6 @@ class SpillRetentionTest {
     private static final RetentionConfig UNBOUNDED =
             new RetentionConfig(Long.MAX_VALUE, Long.MAX_VALUE, Duration.ofDays(1));
 
-    /** A clock that only moves when the test steps it. */
-    private static final class ManualClock implements InstantSource {
-        private long millis = 1_700_000_000_000L;
-
-        @Override
-        public Instant instant() {
-            return Instant.ofEpochMilli(millis);
-        }
-
-        void step(Duration d) {
-            millis += d.toMillis();
-        }
-    }
 
     @TempDir
     Path dir;
@@ -88,7 +73,7 @@ class SpillRetentionTest {
     }
 
     private static List<String> tails(Page page) {
-        return TransactionBufferTest.tails(page).stream().map(t -> new String(t, StandardCharsets.UTF_8)).toList();
+        return Pages.tails(page).stream().map(t -> new String(t, StandardCharsets.UTF_8)).toList();
     }
 
     private static Page read(StreamLog log, String stream, long token, int limit) {

@@ -11,8 +11,6 @@ import io.synrep.config.RetentionConfig;
 import io.synrep.protocol.Position;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -31,24 +29,6 @@ class StreamLogTest {
     private static final RetentionConfig UNBOUNDED = new RetentionConfig(Long.MAX_VALUE, Long.MAX_VALUE,
             Duration.ofDays(365));
 
-    /** A clock that only moves when the test steps it. */
-    static final class ManualClock implements InstantSource {
-        private volatile long millis = 1_700_000_000_000L;
-
-        @Override
-        public Instant instant() {
-            return Instant.ofEpochMilli(millis);
-        }
-
-        @Override
-        public long millis() {
-            return millis;
-        }
-
-        void step(Duration d) {
-            millis += d.toMillis();
-        }
-    }
 
     private final ManualClock clock = new ManualClock();
 

@@ -7,10 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.synrep.config.RetentionConfig;
-import java.io.DataInputStream;
-import java.io.EOFException;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -74,35 +71,12 @@ class TransactionBufferTest {
         assertTrue(log.append(tx));
         Page page = log.read(Map.of(stream, tx.position() - 1), Integer.MAX_VALUE).pages().get(stream);
         try {
-            return tails(page);
+            return Pages.tails(page);
         } finally {
             page.release();
         }
     }
 
-    static List<byte[]> tails(Page page) {
-        List<byte[]> out = new ArrayList<>();
-        for (int i = 0; i < page.count(); i++) {
-            if (page.isRow(i)) {
-                out.add(page.tailAt(i));
-                continue;
-            }
-            try (DataInputStream in = page.openSpilled(i)) {
-                while (true) {
-                    int len;
-                    try {
-                        len = in.readInt();
-                    } catch (EOFException end) {
-                        break;
-                    }
-                    out.add(in.readNBytes(len));
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
-        return out;
-    }
 
     private static List<byte[][]> pendingOf(TransactionBuffer buffer, String stream) {
         List<byte[][]> out = new ArrayList<>();

@@ -9,13 +9,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.synrep.config.RetentionConfig;
 import io.synrep.log.Page;
+import io.synrep.log.Pages;
 import io.synrep.log.StreamLog;
 import io.synrep.log.Transaction;
 import io.synrep.log.TransactionBuffer;
-import java.io.DataInputStream;
-import java.io.EOFException;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -139,31 +137,11 @@ class TransactionMapperSpillTest {
         log.start(tx.position() - 1);
         assertTrue(log.append(tx));
         Page page = log.read(Map.of(stream, tx.position() - 1), Integer.MAX_VALUE).pages().get(stream);
-        List<byte[]> out = new ArrayList<>();
         try {
-            for (int i = 0; i < page.count(); i++) {
-                if (page.isRow(i)) {
-                    out.add(page.tailAt(i));
-                    continue;
-                }
-                try (DataInputStream in = page.openSpilled(i)) {
-                    while (true) {
-                        int len;
-                        try {
-                            len = in.readInt();
-                        } catch (EOFException end) {
-                            break;
-                        }
-                        out.add(in.readNBytes(len));
-                    }
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            return Pages.tails(page);
         } finally {
             page.release();
         }
-        return out;
     }
 
     /** A row's fields, parsed from its tail ({@code ,v1,v2,...}). */
