@@ -58,7 +58,7 @@ public final class Cli {
         } catch (Args.UsageException e) {
             err.println("synrep " + e.getMessage());
             return 2;
-        } catch (SlotSetup.SetupException | CatalogException e) {
+        } catch (SlotSetup.SetupException | CatalogException | Relay.StartupException e) {
             err.println("synrep " + command + ": " + e.getMessage());
             return 1;
         } catch (InterruptedException e) {

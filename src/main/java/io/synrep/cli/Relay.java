@@ -53,6 +53,7 @@ public final class Relay implements AutoCloseable {
                               Catalog catalog) {
         LOG.info("effective configuration: {}; {}; {}; streams {}", captureConfig, httpConfig, retention,
                 catalog.streamNames());
+        checkListenable(httpConfig);
         SlotSetup.Prepared prepared = SlotSetup.prepare(captureConfig, catalog.tables());
         String epoch = prepared.systemId() + "-" + captureConfig.slot();
         StreamLog log = new StreamLog(catalog.streamNames(), retention, InstantSource.system());
@@ -93,8 +94,8 @@ public final class Relay implements AutoCloseable {
             app.start();
         } catch (RuntimeException e) {
             capture.close();
-            throw new IllegalStateException("cannot listen on " + httpConfig.host() + ":" + httpConfig.port()
-                    + ": " + rootMessage(e) + " (is the port in use? choose another with --listen)", e);
+            throw new StartupException("cannot listen on " + httpConfig.host() + ":" + httpConfig.port()
+                    + ": " + rootMessage(e) + " (is the port in use? choose another with --listen)");
         }
         ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "synrep-ticker");
@@ -147,6 +148,27 @@ public final class Relay implements AutoCloseable {
         http.stop();
         capture.close();
         writer.close();
+    }
+
+    /** Fails before touching the database when the listener cannot be bound (e.g. a second relay on 9099). */
+    private static void checkListenable(HttpConfig http) {
+        if (http.port() == 0) {
+            return;
+        }
+        try (java.net.ServerSocket probe = new java.net.ServerSocket()) {
+            probe.setReuseAddress(true);
+            probe.bind(new java.net.InetSocketAddress(http.host(), http.port()));
+        } catch (java.io.IOException e) {
+            throw new StartupException("cannot listen on " + http.host() + ":" + http.port() + ": " + e.getMessage()
+                    + " (is another relay or program using the port? choose another with --listen)");
+        }
+    }
+
+    /** The relay cannot start; the message says why and what to change. */
+    public static final class StartupException extends RuntimeException {
+        StartupException(String message) {
+            super(message);
+        }
     }
 
     static String rootMessage(Throwable t) {

@@ -70,6 +70,17 @@ class CliTest {
     }
 
     @org.junit.jupiter.api.Test
+    void portInUseExitsOneNamingTheFix() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            Run r = run("serve", "--pg-url", "jdbc:postgresql://127.0.0.1:1/nodb", "--listen",
+                    "127.0.0.1:" + taken.getLocalPort());
+            assertEquals(1, r.code(), r.err());
+            assertTrue(r.err().contains("cannot listen on 127.0.0.1:" + taken.getLocalPort()), r.err());
+            assertTrue(r.err().contains("choose another with --listen"), r.err());
+        }
+    }
+
+    @org.junit.jupiter.api.Test
     void passwordsInTheUrlAreMaskedInMessages() {
         Run r = run("serve", "--pg-url", "jdbc:postgresql://127.0.0.1:1/nodb?user=u&password=sekrit&connectTimeout=2",
                 "--listen", "127.0.0.1:0");
