@@ -24,6 +24,8 @@ final class ResponseBody extends InputStream {
     private int offset;
     private int rowIndex = -1;
     private boolean firstRow;
+    private long lastPosition;
+    private byte[] lastPositionBytes;
     private DataInputStream spill;
     private final ByteArrayOutputStream chunk = new ByteArrayOutputStream(9000);
     private final Releaser releaser;
@@ -121,7 +123,7 @@ final class ResponseBody extends InputStream {
             // batch rows into chunks of about 8 KB to keep write calls coarse
             chunk.reset();
             while (rowIndex < page.count() && chunk.size() < 8192) {
-                byte[] pos = Long.toString(page.positionAt(rowIndex)).getBytes(StandardCharsets.US_ASCII);
+                byte[] pos = positionBytes(page.positionAt(rowIndex));
                 if (page.isRow(rowIndex)) {
                     row(pos, page.tailAt(rowIndex));
                     rowIndex++;
@@ -150,6 +152,15 @@ final class ResponseBody extends InputStream {
             return true;
         }
         return false;
+    }
+
+    /** A transaction's rows share one position: encode it once per run of equal positions. */
+    private byte[] positionBytes(long position) {
+        if (lastPositionBytes == null || position != lastPosition) {
+            lastPosition = position;
+            lastPositionBytes = Long.toString(position).getBytes(StandardCharsets.US_ASCII);
+        }
+        return lastPositionBytes;
     }
 
     private void row(byte[] pos, byte[] tail) {

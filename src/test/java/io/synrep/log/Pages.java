@@ -11,6 +11,28 @@ import java.util.List;
 public final class Pages {
     private Pages() {}
 
+    /** Appends {@code tx} to a fresh unbounded log and returns {@code stream}'s rows as a reader would get them. */
+    public static List<byte[]> readBack(Transaction tx, String stream) {
+        java.util.Set<String> streams = new java.util.LinkedHashSet<>(tx.rows().keySet());
+        streams.addAll(tx.spilled().keySet());
+        streams.add(stream);
+        StreamLog log = new StreamLog(streams, new io.synrep.config.RetentionConfig(Long.MAX_VALUE, Long.MAX_VALUE,
+                java.time.Duration.ofDays(1)), java.time.InstantSource.fixed(java.time.Instant.EPOCH));
+        log.start(tx.position() - 1);
+        if (!log.append(tx)) {
+            throw new AssertionError("transaction not appended");
+        }
+        Page page = log.read(java.util.Map.of(stream, tx.position() - 1), Integer.MAX_VALUE).pages().get(stream);
+        if (page == null) {
+            return List.of();
+        }
+        try {
+            return tails(page);
+        } finally {
+            page.release();
+        }
+    }
+
     public static List<byte[]> tails(Page page) {
         List<byte[]> out = new ArrayList<>();
         for (int i = 0; i < page.count(); i++) {

@@ -15,7 +15,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -64,17 +63,7 @@ class TransactionBufferTest {
      * walk its entries (heap rows, or spilled files of int length + bytes per row). The log keeps the files.
      */
     static List<byte[]> readBack(Transaction tx, String stream) {
-        Set<String> streams = new LinkedHashSet<>(tx.rows().keySet());
-        streams.addAll(tx.spilled().keySet());
-        StreamLog log = new StreamLog(streams, UNBOUNDED, InstantSource.fixed(Instant.EPOCH));
-        log.start(tx.position() - 1);
-        assertTrue(log.append(tx));
-        Page page = log.read(Map.of(stream, tx.position() - 1), Integer.MAX_VALUE).pages().get(stream);
-        try {
-            return Pages.tails(page);
-        } finally {
-            page.release();
-        }
+        return Pages.readBack(tx, stream);
     }
 
 

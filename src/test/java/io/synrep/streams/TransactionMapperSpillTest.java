@@ -8,9 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.synrep.config.RetentionConfig;
-import io.synrep.log.Page;
 import io.synrep.log.Pages;
-import io.synrep.log.StreamLog;
 import io.synrep.log.Transaction;
 import io.synrep.log.TransactionBuffer;
 import java.io.IOException;
@@ -18,11 +16,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
 import org.apache.kafka.connect.data.Schema;
@@ -133,15 +128,7 @@ class TransactionMapperSpillTest {
 
     /** All rows of {@code stream}, read back through a log page: heap rows or the spilled file. */
     private static List<byte[]> rowsOf(Transaction tx, String stream) {
-        StreamLog log = new StreamLog(CATALOG.rules().keySet(), UNBOUNDED, InstantSource.fixed(Instant.EPOCH));
-        log.start(tx.position() - 1);
-        assertTrue(log.append(tx));
-        Page page = log.read(Map.of(stream, tx.position() - 1), Integer.MAX_VALUE).pages().get(stream);
-        try {
-            return Pages.tails(page);
-        } finally {
-            page.release();
-        }
+        return Pages.readBack(tx, stream);
     }
 
     /** A row's fields, parsed from its tail ({@code ,v1,v2,...}). */
