@@ -11,17 +11,26 @@ import io.synrep.log.TransactionBuffer;
 import io.synrep.streams.Catalog;
 import io.synrep.streams.TransactionMapper;
 import java.io.IOException;
+import java.time.Duration;
+import java.time.InstantSource;
 import java.util.Properties;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 import org.apache.kafka.connect.source.SourceRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The Debezium Embedded engine reading the writer's slot with pgoutput, feeding {@link CaptureConsumer}.
+ * The Debezium Embedded engine reading the writer's slot with pgoutput, feeding {@link CaptureConsumer}, and its
+ * supervision: when the engine stops with an error after it has streamed (the writer restarted, the connection
+ * dropped), capture waits with exponential backoff and jitter, runs the {@link Reconnect} hook (which re-checks the
+ * slot and may start a new epoch), and starts a new engine from the saved offsets. Transactions replayed from those
+ * offsets that the log already holds are skipped by position.
  *
  * <p>Lifecycle: {@link #start()} once, {@link #close()} once. {@link #state()} is safe from any thread.
  */
@@ -29,34 +38,70 @@ public final class Capture implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Capture.class);
     static final String TOPIC_PREFIX = "synrep";
     static final String HEARTBEAT_PREFIX = "__debezium-heartbeat";
+    static final Duration FIRST_BACKOFF = Duration.ofMillis(500);
+    static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
 
     /** Where capture is in its life. */
-    public enum State { STARTING, STREAMING, FAILED, STOPPED }
+    public enum State { STARTING, STREAMING, RECONNECTING, FAILED, STOPPED }
+
+    /** Runs before each reconnect attempt; throws when the writer cannot be reached yet (capture retries). */
+    public interface Reconnect {
+        void prepare() throws Exception;
+    }
 
     private final CaptureConfig config;
     private final Catalog catalog;
     private final StreamLog log;
+    private final StateKeeper keeper;
+    private final Reconnect reconnect;
     private final CaptureConsumer.CaptureStats stats = new CaptureConsumer.CaptureStats();
     private final ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "synrep-capture");
         t.setDaemon(true);
         return t;
     });
+    private final ScheduledExecutorService supervisor = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "synrep-capture-supervisor");
+        t.setDaemon(true);
+        return t;
+    });
     private volatile State state = State.STARTING;
     private volatile String failure;
+    private volatile boolean closing;
+    private volatile boolean everStreamed;
+    private final AtomicLong restarts = new AtomicLong();
+    private Duration backoff = FIRST_BACKOFF;
+    private long batchesAtStart;
     private DebeziumEngine<RecordChangeEvent<SourceRecord>> engine;
     private TransactionMapper mapper;
 
-    public Capture(CaptureConfig config, Catalog catalog, StreamLog log) {
+    public Capture(CaptureConfig config, Catalog catalog, StreamLog log, StateKeeper keeper, Reconnect reconnect) {
         this.config = config;
         this.catalog = catalog;
         this.log = log;
+        this.keeper = keeper;
+        this.reconnect = reconnect;
     }
 
-    public void start() {
+    public synchronized void start() {
+        launch();
+    }
+
+    private synchronized void launch() {
+        if (closing) {
+            return;
+        }
+        if (mapper != null) {
+            mapper.reset();
+        }
         mapper = new TransactionMapper(catalog, new TransactionBuffer(config.spillDir(), config.spillThreshold()));
-        CaptureConsumer consumer = new CaptureConsumer(log, mapper, TOPIC_PREFIX, HEARTBEAT_PREFIX, stats);
-        engine = new ConvertingAsyncEngineBuilderFactory()
+        // resume points at or below the saved offsets are never marked again (offsets must not move backwards)
+        Checkpoints<RecordChangeEvent<SourceRecord>> checkpoints = new Checkpoints<>(
+                keeper.current().resumePosition(), 250, 8192);
+        CaptureConsumer consumer = new CaptureConsumer(log, mapper, TOPIC_PREFIX, HEARTBEAT_PREFIX, stats,
+                checkpoints, InstantSource.system());
+        batchesAtStart = stats.batches.get();
+        DebeziumEngine<RecordChangeEvent<SourceRecord>> e = new ConvertingAsyncEngineBuilderFactory()
                 .builder(ChangeEventFormat.of(Connect.class))
                 .using(properties())
                 .notifying(consumer)
@@ -64,27 +109,64 @@ public final class Capture implements AutoCloseable {
                     @Override
                     public void taskStarted() {
                         state = State.STREAMING;
+                        everStreamed = true;
                         LOG.info("capture streaming from slot {}", config.slot());
                     }
                 })
-                .using((success, message, error) -> {
-                    if (!success) {
-                        failure = message + (error == null ? "" : ": " + rootMessage(error));
-                        state = State.FAILED;
-                        LOG.error("capture stopped: {}", failure);
-                    } else if (state != State.FAILED) {
-                        state = State.STOPPED;
-                    }
-                })
+                .using((success, message, error) -> stopped(success, message, error))
                 .build();
-        executor.execute(engine);
+        engine = e;
+        executor.execute(e);
+    }
+
+    private void stopped(boolean success, String message, Throwable error) {
+        if (closing) {
+            if (state != State.FAILED) {
+                state = State.STOPPED;
+            }
+            return;
+        }
+        String why = message + (error == null ? "" : ": " + rootMessage(error));
+        if (!everStreamed) {
+            failure = why;
+            state = State.FAILED;
+            LOG.error("capture stopped: {}", why);
+            return;
+        }
+        failure = why;
+        state = State.RECONNECTING;
+        scheduleReconnect(why);
+    }
+
+    private synchronized void scheduleReconnect(String why) {
+        if (stats.batches.get() > batchesAtStart) {
+            backoff = FIRST_BACKOFF;
+        }
+        long jittered = (long) (backoff.toMillis() * (0.8 + 0.4 * ThreadLocalRandom.current().nextDouble()));
+        LOG.warn("capture stopped ({}); reconnecting in {} ms", why, jittered);
+        backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
+        supervisor.schedule(this::reconnect, jittered, TimeUnit.MILLISECONDS);
+    }
+
+    private void reconnect() {
+        if (closing) {
+            return;
+        }
+        try {
+            reconnect.prepare();
+        } catch (Exception e) {
+            scheduleReconnect("writer not ready: " + rootMessage(e));
+            return;
+        }
+        restarts.incrementAndGet();
+        launch();
     }
 
     public State state() {
         return state;
     }
 
-    /** Why capture failed, or null. */
+    /** Why capture failed or last stopped, or null. */
     public String failure() {
         return failure;
     }
@@ -102,6 +184,16 @@ public final class Capture implements AutoCloseable {
         return stats.duplicates.get();
     }
 
+    /** How many times capture reconnected after an error. */
+    public long restarts() {
+        return restarts.get();
+    }
+
+    /** The position of the newest resume point marked processed: where the slot is (or soon will be) confirmed. */
+    public long confirmed() {
+        return stats.confirmed.get();
+    }
+
     Properties properties() {
         Properties driver = org.postgresql.Driver.parseURL(config.jdbcUrl(), new Properties());
         if (driver == null) {
@@ -110,7 +202,8 @@ public final class Capture implements AutoCloseable {
         Properties p = new Properties();
         p.setProperty("name", "synrep");
         p.setProperty("connector.class", "io.debezium.connector.postgresql.PostgresConnector");
-        p.setProperty("offset.storage", "org.apache.kafka.connect.storage.MemoryOffsetBackingStore");
+        p.setProperty("offset.storage", StateOffsetStore.class.getName());
+        p.setProperty(StateOffsetStore.KEEPER_PROPERTY, keeper.id());
         p.setProperty("offset.flush.interval.ms", "1000");
         p.setProperty("database.hostname", driver.getProperty("PGHOST", "localhost").split(",")[0]);
         p.setProperty("database.port", driver.getProperty("PGPORT", "5432").split(",")[0]);
@@ -140,13 +233,21 @@ public final class Capture implements AutoCloseable {
         p.setProperty("hstore.handling.mode", "json");
         p.setProperty("include.unknown.datatypes", "true");
         p.setProperty("slot.drop.on.stop", "false");
-        p.setProperty("errors.max.retries", "-1");
+        // no retries inside the engine: capture re-checks the slot before each reconnect (a dropped slot must start
+        // a new epoch, not be recreated silently by Debezium)
+        p.setProperty("errors.max.retries", "0");
         p.setProperty("statistics.metrics.enabled", "false");
         return p;
     }
 
     @Override
     public void close() {
+        closing = true;
+        supervisor.shutdownNow();
+        DebeziumEngine<RecordChangeEvent<SourceRecord>> engine;
+        synchronized (this) {
+            engine = this.engine;
+        }
         if (engine != null) {
             try {
                 engine.close();

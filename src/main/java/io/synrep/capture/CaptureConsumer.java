@@ -5,6 +5,7 @@ import io.debezium.engine.RecordChangeEvent;
 import io.synrep.log.StreamLog;
 import io.synrep.log.Transaction;
 import io.synrep.streams.TransactionMapper;
+import java.time.InstantSource;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
@@ -17,9 +18,10 @@ import org.slf4j.LoggerFactory;
  * Turns Debezium's record stream into log appends, one transaction at a time.
  *
  * <p>A transaction's changes are mapped as they arrive and appended when its END record (transaction metadata)
- * arrives, stamped with the END record's LSN, which is the commit LSN. Only then is the END record marked
- * processed, so the slot never advances past a transaction the log does not hold. Records of a transaction
- * still open at the end of a batch stay unmarked. Heartbeats between transactions move the head.
+ * arrives, stamped with the END record's LSN, which is the commit LSN. Heartbeats between transactions move the
+ * head. END records and heartbeats are resume points ({@link Checkpoints}); at the end of each batch the newest
+ * one at or below {@link StreamLog#confirmable()} is marked processed. So Debezium's offsets, and through them the
+ * slot, only advance past rows the log no longer retains: after a crash, capture replays every retained row.
  *
  * <p>Runs on Debezium's single consumer thread; not thread-safe.
  */
@@ -31,15 +33,19 @@ final class CaptureConsumer implements DebeziumEngine.ChangeConsumer<RecordChang
     private final String transactionTopic;
     private final String heartbeatTopic;
     private final CaptureStats stats;
+    private final Checkpoints<RecordChangeEvent<SourceRecord>> checkpoints;
+    private final InstantSource clock;
     private boolean inTransaction;
 
     CaptureConsumer(StreamLog log, TransactionMapper mapper, String topicPrefix, String heartbeatTopicPrefix,
-                    CaptureStats stats) {
+                    CaptureStats stats, Checkpoints<RecordChangeEvent<SourceRecord>> checkpoints, InstantSource clock) {
         this.log = log;
         this.mapper = mapper;
         this.transactionTopic = topicPrefix + ".transaction";
         this.heartbeatTopic = heartbeatTopicPrefix + "." + topicPrefix;
         this.stats = stats;
+        this.checkpoints = checkpoints;
+        this.clock = clock;
     }
 
     @Override
@@ -70,7 +76,7 @@ final class CaptureConsumer implements DebeziumEngine.ChangeConsumer<RecordChang
                                 position, log.head());
                     }
                     inTransaction = false;
-                    committer.markProcessed(event);
+                    checkpoints.offer(position, event, clock.millis());
                 }
             } else if (topic.startsWith(heartbeatTopic)) {
                 stats.heartbeats.incrementAndGet();
@@ -78,8 +84,8 @@ final class CaptureConsumer implements DebeziumEngine.ChangeConsumer<RecordChang
                     Long position = lsnOrNull(r);
                     if (position != null) {
                         log.advance(position);
+                        checkpoints.offer(position, event, clock.millis());
                     }
-                    committer.markProcessed(event);
                 }
             } else if (r.value() instanceof Struct v) {
                 Struct source = v.getStruct("source");
@@ -94,6 +100,12 @@ final class CaptureConsumer implements DebeziumEngine.ChangeConsumer<RecordChang
                 stats.changes.incrementAndGet();
             }
         }
+        RecordChangeEvent<SourceRecord> resume = checkpoints.take(log.confirmable());
+        if (resume != null) {
+            committer.markProcessed(resume);
+            stats.confirmed.set(checkpoints.marked());
+        }
+        stats.batches.incrementAndGet();
         committer.markBatchFinished();
     }
 
@@ -118,5 +130,8 @@ final class CaptureConsumer implements DebeziumEngine.ChangeConsumer<RecordChang
         final AtomicLong changes = new AtomicLong();
         final AtomicLong heartbeats = new AtomicLong();
         final AtomicLong duplicates = new AtomicLong();
+        final AtomicLong batches = new AtomicLong();
+        /** The position of the newest record marked processed (what the slot is, or soon will be, confirmed to). */
+        final AtomicLong confirmed = new AtomicLong(-1);
     }
 }

@@ -11,6 +11,7 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,8 +24,28 @@ import org.slf4j.LoggerFactory;
 public final class SlotSetup {
     private static final Logger LOG = LoggerFactory.getLogger(SlotSetup.class);
 
-    /** What capture starts from. */
-    public record Prepared(long startPosition, String systemId, boolean slotCreated) {}
+    /**
+     * What capture starts from.
+     *
+     * @param state    the state to run with (saved before capture starts): the saved one when it still fits the
+     *                 slot, else a new one with a new epoch and no offsets
+     * @param head     transactions at or below this were already seen (the log's starting head)
+     * @param newEpoch whether the WAL history differs from the saved state's (readers must resync)
+     * @param notes    what was decided and why, for the log ({@code WARN} level when {@code newEpoch})
+     */
+    public record Prepared(RelayState state, long head, boolean slotCreated, boolean newEpoch, List<String> notes) {
+        public String epoch() {
+            return state.epoch();
+        }
+
+        public long horizon() {
+            return state.horizon();
+        }
+
+        public String systemId() {
+            return state.systemId();
+        }
+    }
 
     private SlotSetup() {}
 
@@ -41,11 +62,15 @@ public final class SlotSetup {
     }
 
     /**
-     * Verifies settings, creates the publication and slot when absent, and returns the slot's confirmed position.
+     * Verifies settings, creates the publication and slot when absent, and decides where capture starts: after the
+     * saved state's offsets when they still fit the slot, at {@code startLsn} when given, else at the slot's
+     * confirmed position with a new epoch.
      *
-     * @param tables the catalog's tables as {@code schema.table}
+     * @param tables   the catalog's tables as {@code schema.table}
+     * @param saved    the relay's saved state, or null
+     * @param startLsn replay from this position (at or after the slot's confirmed position), or null
      */
-    public static Prepared prepare(CaptureConfig c, Collection<String> tables) {
+    public static Prepared prepare(CaptureConfig c, Collection<String> tables, RelayState saved, Long startLsn) {
         try (Connection conn = connect(c)) {
             String walLevel = single(conn, "SHOW wal_level");
             if (!"logical".equals(walLevel)) {
@@ -75,43 +100,125 @@ public final class SlotSetup {
                 }
                 LOG.info("created publication {} for {} tables", c.publication(), tables.size());
             }
+            String systemId = systemId(conn);
+            SlotInfo slot = slotInfo(conn, c);
+            List<String> notes = new ArrayList<>();
+            RelayState valid = null;
+            if (saved != null) {
+                if (saved.systemId().equals(systemId) && saved.slot().equals(c.slot())) {
+                    valid = saved;
+                } else {
+                    notes.add("the saved state belongs to database system " + saved.systemId() + ", slot "
+                            + saved.slot() + ", not " + systemId + ", slot " + c.slot() + "; ignoring it");
+                }
+            }
             boolean created = false;
-            try (PreparedStatement ps = conn.prepareStatement(
-                    "SELECT plugin, database FROM pg_replication_slots WHERE slot_name = ?")) {
-                ps.setString(1, c.slot());
-                try (ResultSet rs = ps.executeQuery()) {
-                    if (rs.next()) {
-                        if (!"pgoutput".equals(rs.getString(1))) {
-                            throw new SetupException("slot " + c.slot() + " uses plugin " + rs.getString(1)
-                                    + ", not pgoutput; drop it or choose another --slot");
-                        }
-                        if (!conn.getCatalog().equals(rs.getString(2))) {
-                            throw new SetupException("slot " + c.slot() + " belongs to database " + rs.getString(2)
-                                    + ", not " + conn.getCatalog() + "; choose another --slot");
-                        }
-                    } else {
-                        try (PreparedStatement create = conn.prepareStatement(
-                                "SELECT pg_create_logical_replication_slot(?, 'pgoutput')")) {
-                            create.setString(1, c.slot());
-                            create.execute();
-                        }
-                        created = true;
-                        LOG.info("created replication slot {}", c.slot());
+            if (slot == null) {
+                try (PreparedStatement create = conn.prepareStatement(
+                        "SELECT pg_create_logical_replication_slot(?, 'pgoutput')")) {
+                    create.setString(1, c.slot());
+                    create.execute();
+                }
+                created = true;
+                slot = slotInfo(conn, c);
+                if (valid != null) {
+                    notes.add("REPLICATION SLOT " + c.slot() + " WAS DROPPED by someone else and has been recreated at "
+                            + Position.formatLsn(slot.confirmed()) + ": transactions committed while it was missing are "
+                            + "not in the streams; readers must resync (new epoch)");
+                } else {
+                    notes.add("created replication slot " + c.slot());
+                }
+                valid = null;
+            }
+            if (startLsn != null) {
+                if (startLsn < slot.confirmed()) {
+                    throw new SetupException("cannot replay from " + Position.formatLsn(startLsn) + " (" + startLsn
+                            + "): slot " + c.slot() + " is confirmed up to " + Position.formatLsn(slot.confirmed()) + " ("
+                            + slot.confirmed() + ") and PostgreSQL may have removed the WAL before it; choose "
+                            + "--start-lsn at or after that position");
+                }
+                long writer = currentWalPosition(conn);
+                if (startLsn > writer) {
+                    throw new SetupException("cannot replay from " + Position.formatLsn(startLsn) + " (" + startLsn
+                            + "): the writer has only written WAL up to " + Position.formatLsn(writer)
+                            + "; choose --start-lsn at or before that position");
+                }
+                if (startLsn > slot.confirmed()) {
+                    try (PreparedStatement adv = conn.prepareStatement(
+                            "SELECT pg_replication_slot_advance(?, ?::pg_lsn)")) {
+                        adv.setString(1, c.slot());
+                        adv.setString(2, Position.formatLsn(startLsn));
+                        adv.execute();
                     }
                 }
+                String epoch = valid != null ? valid.epoch() : epoch(systemId, c.slot(), slot.confirmed());
+                notes.add("replaying from " + Position.formatLsn(startLsn) + " (" + startLsn + ") as asked by --start-lsn");
+                RelayState st = new RelayState(systemId, c.slot(), epoch, startLsn, Map.of());
+                return new Prepared(st, startLsn, created, valid == null && saved != null, notes);
             }
-            long start;
-            try (PreparedStatement ps = conn.prepareStatement(
-                    "SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = ?")) {
-                ps.setString(1, c.slot());
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    start = Position.parseLsn(rs.getString(1));
+            if (valid != null) {
+                long resume = valid.resumePosition() >= 0 ? valid.resumePosition() : valid.horizon();
+                if (slot.confirmed() > resume) {
+                    notes.add("SLOT " + c.slot() + " WAS ADVANCED to " + Position.formatLsn(slot.confirmed())
+                            + " past this relay's saved position " + Position.formatLsn(resume)
+                            + " by another consumer: transactions in between may be missing; readers must resync (new epoch)");
+                    valid = null;
+                } else {
+                    notes.add("resuming slot " + c.slot() + " after " + Position.formatLsn(resume) + " (" + resume
+                            + "); serving tokens from " + valid.horizon() + "; epoch " + valid.epoch());
+                    return new Prepared(valid, Math.max(valid.horizon(), resume), false, false, notes);
                 }
+            } else if (saved == null && !created) {
+                notes.add("no saved relay state: starting from slot " + c.slot() + "'s confirmed position");
             }
-            return new Prepared(start, systemId(conn), created);
+            RelayState st = new RelayState(systemId, c.slot(), epoch(systemId, c.slot(), slot.confirmed()),
+                    slot.confirmed(), Map.of());
+            return new Prepared(st, slot.confirmed(), created, saved != null, notes);
         } catch (SQLException e) {
             throw explain(c, e);
+        }
+    }
+
+    private record SlotInfo(long confirmed) {}
+
+    private static SlotInfo slotInfo(Connection conn, CaptureConfig c) throws SQLException {
+        try (PreparedStatement ps = conn.prepareStatement(
+                "SELECT plugin, database, confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = ?")) {
+            ps.setString(1, c.slot());
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return null;
+                }
+                if (!"pgoutput".equals(rs.getString(1))) {
+                    throw new SetupException("slot " + c.slot() + " uses plugin " + rs.getString(1)
+                            + ", not pgoutput; drop it or choose another --slot");
+                }
+                if (!conn.getCatalog().equals(rs.getString(2))) {
+                    throw new SetupException("slot " + c.slot() + " belongs to database " + rs.getString(2)
+                            + ", not " + conn.getCatalog() + "; choose another --slot");
+                }
+                return new SlotInfo(Position.parseLsn(rs.getString(3)));
+            }
+        }
+    }
+
+    /** The WAL history's name: the database system, the slot, and where the slot's history began. */
+    static String epoch(String systemId, String slot, long since) {
+        return systemId + "-" + slot + "-" + Long.toHexString(since);
+    }
+
+    /** The WAL the slot holds on the writer: current WAL position minus the slot's restart LSN, or -1 if unknown. */
+    public static long walHeld(Connection conn, String slot) throws SQLException {
+        try (PreparedStatement ps = conn.prepareStatement("SELECT (pg_current_wal_lsn() - restart_lsn)::bigint "
+                + "FROM pg_replication_slots WHERE slot_name = ?")) {
+            ps.setString(1, slot);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return -1;
+                }
+                long v = rs.getLong(1);
+                return rs.wasNull() ? -1 : v;
+            }
         }
     }
 

@@ -2,16 +2,24 @@ package io.synrep.cli;
 
 import io.javalin.Javalin;
 import io.synrep.capture.Capture;
+import io.synrep.capture.FileStateStore;
+import io.synrep.capture.RelayState;
 import io.synrep.capture.SlotSetup;
+import io.synrep.capture.StateKeeper;
+import io.synrep.capture.StateStore;
+import io.synrep.capture.TableStateStore;
 import io.synrep.config.CaptureConfig;
 import io.synrep.config.HttpConfig;
 import io.synrep.config.RetentionConfig;
+import io.synrep.config.StateConfig;
 import io.synrep.http.HttpApi;
 import io.synrep.http.RelayStatus;
 import io.synrep.log.StreamLog;
 import io.synrep.protocol.Position;
 import io.synrep.streams.Catalog;
 import io.synrep.streams.StreamRule;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.InstantSource;
@@ -26,52 +34,98 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A running relay: slot checks, log, capture and HTTP, started in that order and stopped in reverse
- * (HTTP first so no reader sees a half-stopped relay, then capture).
+ * A running relay: saved state, slot checks, log, capture and HTTP, started in that order and stopped in reverse
+ * (HTTP first so no reader sees a half-stopped relay, then capture). A ticker applies the retention age, the WAL
+ * guard and logs progress.
  */
 public final class Relay implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Relay.class);
 
     private final StreamLog log;
-    private final Capture capture;
     private final Javalin http;
-    private final String epoch;
     private final ScheduledExecutorService ticker;
     private final WriterPosition writer;
+    private final StateKeeper keeper;
+    private final CaptureConfig captureConfig;
+    private final StateConfig stateConfig;
+    private final long startedAtNanos;
+    private final long writerAtStart;
+    private Capture capture;
+    private volatile String epoch;
+    private volatile long walHeld = -1;
+    private volatile long caughtUpMillis = -1;
+    private long walWarnedAt;
 
-    private Relay(StreamLog log, Capture capture, Javalin http, String epoch, ScheduledExecutorService ticker,
-                  WriterPosition writer) {
+    private Relay(StreamLog log, Javalin http, String epoch, ScheduledExecutorService ticker, WriterPosition writer,
+                  StateKeeper keeper, CaptureConfig captureConfig, StateConfig stateConfig, long startedAtNanos,
+                  long writerAtStart) {
         this.log = log;
-        this.capture = capture;
         this.http = http;
         this.epoch = epoch;
         this.ticker = ticker;
         this.writer = writer;
+        this.keeper = keeper;
+        this.captureConfig = captureConfig;
+        this.stateConfig = stateConfig;
+        this.startedAtNanos = startedAtNanos;
+        this.writerAtStart = writerAtStart;
+    }
+
+    /** A relay whose state lives in a fresh temporary directory (tests and one-off runs). */
+    public static Relay start(CaptureConfig captureConfig, HttpConfig httpConfig, RetentionConfig retention,
+                              Catalog catalog) {
+        try {
+            return start(captureConfig, httpConfig, retention, catalog,
+                    StateConfig.inDirectory(Files.createTempDirectory("synrep-state")));
+        } catch (IOException e) {
+            throw new StartupException("cannot create a temporary state directory: " + e.getMessage());
+        }
     }
 
     public static Relay start(CaptureConfig captureConfig, HttpConfig httpConfig, RetentionConfig retention,
-                              Catalog catalog) {
-        LOG.info("effective configuration: {}; {}; {}; streams {}", captureConfig, httpConfig, retention,
-                catalog.streamNames());
+                              Catalog catalog, StateConfig stateConfig) {
+        long startedAt = System.nanoTime();
+        LOG.info("effective configuration: {}; {}; {}; {}; streams {}", captureConfig, httpConfig, retention,
+                stateConfig, catalog.streamNames());
         checkListenable(httpConfig);
-        SlotSetup.Prepared prepared = SlotSetup.prepare(captureConfig, catalog.tables());
-        String epoch = prepared.systemId() + "-" + captureConfig.slot();
+        StateStore store = stateConfig.store() == StateConfig.Store.FILE
+                ? new FileStateStore(stateConfig.dataDir()) : new TableStateStore(captureConfig);
+        RelayState saved;
+        try {
+            saved = store.load().orElse(null);
+        } catch (StateStore.StateStoreException e) {
+            throw new StartupException(e.getMessage());
+        }
+        SlotSetup.Prepared prepared = SlotSetup.prepare(captureConfig, catalog.tables(), saved, stateConfig.startLsn());
+        report(prepared);
         StreamLog log = new StreamLog(catalog.streamNames(), retention, InstantSource.system());
-        log.start(prepared.startPosition());
-        LOG.info("slot {} confirmed up to {} ({}); epoch {}", captureConfig.slot(),
-                Position.formatLsn(prepared.startPosition()), prepared.startPosition(), epoch);
-        Capture capture = new Capture(captureConfig, catalog, log);
-        capture.start();
+        log.start(prepared.horizon(), prepared.head());
+        StateKeeper keeper = new StateKeeper(store, prepared.state(), log::horizon);
+        try {
+            keeper.replace(prepared.state());
+        } catch (StateStore.StateStoreException e) {
+            keeper.close();
+            throw new StartupException(e.getMessage());
+        }
+        LOG.info("state in {}; serving tokens from {} ({}); epoch {}", store.describe(),
+                Position.formatLsn(prepared.horizon()), prepared.horizon(), prepared.epoch());
         WriterPosition writer = new WriterPosition(captureConfig);
+        long writerAtStart = writer.get().orElse(-1);
+        ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "synrep-ticker");
+            t.setDaemon(true);
+            return t;
+        });
+        Relay[] self = new Relay[1];
         RelayStatus status = new RelayStatus() {
             @Override
             public boolean streaming() {
-                return capture.state() == Capture.State.STREAMING;
+                return self[0].capture.state() == Capture.State.STREAMING;
             }
 
             @Override
             public String epoch() {
-                return epoch;
+                return self[0].epoch;
             }
 
             @Override
@@ -81,8 +135,9 @@ public final class Relay implements AutoCloseable {
 
             @Override
             public String describe() {
-                String f = capture.failure();
-                return "capture " + capture.state().name().toLowerCase() + (f == null ? "" : ": " + f);
+                Capture c = self[0].capture;
+                String f = c.failure();
+                return "capture " + c.state().name().toLowerCase() + (f == null ? "" : ": " + f);
             }
         };
         Map<String, List<String>> fields = new LinkedHashMap<>();
@@ -90,23 +145,88 @@ public final class Relay implements AutoCloseable {
             fields.put(r.name(), r.fields());
         }
         Javalin app = HttpApi.create(log, fields, httpConfig, status);
+        Relay relay = new Relay(log, app, prepared.epoch(), ticker, writer, keeper, captureConfig, stateConfig,
+                startedAt, writerAtStart);
+        self[0] = relay;
+        relay.capture = new Capture(captureConfig, catalog, log, keeper, () -> relay.reconnect(catalog));
+        relay.capture.start();
         try {
             app.start();
         } catch (RuntimeException e) {
-            capture.close();
+            relay.capture.close();
+            keeper.close();
             throw new StartupException("cannot listen on " + httpConfig.host() + ":" + httpConfig.port()
                     + ": " + rootMessage(e) + " (is the port in use? choose another with --listen)");
         }
-        ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "synrep-ticker");
-            t.setDaemon(true);
-            return t;
-        });
-        Relay relay = new Relay(log, capture, app, epoch, ticker, writer);
         ticker.scheduleAtFixedRate(log::expire, 1, 1, TimeUnit.SECONDS);
+        ticker.scheduleAtFixedRate(relay::guardWal, 1, 1, TimeUnit.SECONDS);
+        ticker.scheduleAtFixedRate(relay::checkCaughtUp, 50, 50, TimeUnit.MILLISECONDS);
         ticker.scheduleAtFixedRate(relay::progress, 10, 10, TimeUnit.SECONDS);
         LOG.info("serving GET http://{}:{}/_synapse/replication", httpConfig.host(), app.port());
         return relay;
+    }
+
+    private static void report(SlotSetup.Prepared p) {
+        for (String note : p.notes()) {
+            if (p.newEpoch()) {
+                LOG.warn("{}", note);
+            } else {
+                LOG.info("{}", note);
+            }
+        }
+        if (p.newEpoch()) {
+            LOG.warn("NEW EPOCH {}: readers holding tokens of the previous WAL history get 410 and must resync", p.epoch());
+        }
+    }
+
+    /** Before capture reconnects: re-checks the slot; a dropped or foreign-advanced slot starts a new epoch. */
+    private void reconnect(Catalog catalog) {
+        SlotSetup.Prepared p = SlotSetup.prepare(captureConfig, catalog.tables(), keeper.current(), null);
+        if (p.newEpoch() || !p.epoch().equals(epoch)) {
+            report(p);
+            keeper.replace(p.state());
+            log.reset(p.head());
+            epoch = p.epoch();
+        }
+    }
+
+    /** Past the cap on WAL held by the slot, drops retained rows so that the slot can advance. */
+    private void guardWal() {
+        try {
+            long held = writer.walHeld(captureConfig.slot());
+            walHeld = held;
+            if (held <= stateConfig.maxWalHeld()) {
+                return;
+            }
+            OptionalLong w = writer.get();
+            if (w.isEmpty()) {
+                return;
+            }
+            long target = w.getAsLong() - stateConfig.maxWalHeld();
+            long dropped = log.evictThrough(target);
+            long now = System.nanoTime();
+            if (dropped > 0) {
+                LOG.warn("slot {} holds {} bytes of WAL, over --max-wal-held {}: dropped {} retained rows; the horizon "
+                        + "is now {} and readers behind it get 410", captureConfig.slot(), held,
+                        stateConfig.maxWalHeld(), dropped, log.horizon());
+            } else if (now - walWarnedAt > 60_000_000_000L) {
+                walWarnedAt = now;
+                LOG.warn("slot {} holds {} bytes of WAL, over --max-wal-held {}, and the relay retains nothing older "
+                        + "than {}: capture is behind or a long transaction is open on the writer",
+                        captureConfig.slot(), held, stateConfig.maxWalHeld(), log.confirmable());
+            }
+        } catch (RuntimeException e) {
+            LOG.debug("WAL guard: {}", e.getMessage());
+        }
+    }
+
+    private void checkCaughtUp() {
+        if (caughtUpMillis >= 0 || writerAtStart < 0 || log.head() < writerAtStart) {
+            return;
+        }
+        caughtUpMillis = (System.nanoTime() - startedAtNanos) / 1_000_000;
+        LOG.info("caught up with the writer's WAL at start ({}) {} ms after start: {} transactions, {} rows replayed",
+                Position.formatLsn(writerAtStart), caughtUpMillis, capture.transactions(), capture.rows());
     }
 
     private long lastRows;
@@ -121,9 +241,20 @@ public final class Relay implements AutoCloseable {
         StreamLog.Stats s = log.stats();
         OptionalLong w = writer.get();
         String lag = w.isPresent() ? Long.toString(Math.max(0, w.getAsLong() - s.head())) : "?";
-        LOG.info("capture {}: {} rows/s, {} rows total, position {} ({}), lag {} bytes, retained {} rows",
+        LOG.info("capture {}: {} rows/s, {} rows total, position {} ({}), lag {} bytes, retained {} rows, horizon {}, "
+                        + "slot confirmed to {}, WAL held {} bytes",
                 capture.state().name().toLowerCase(), String.format("%.0f", rate), rows, s.head(),
-                Position.formatLsn(s.head()), lag, s.retainedRows());
+                Position.formatLsn(s.head()), lag, s.retainedRows(), s.horizon(), capture.confirmed(), walHeld);
+    }
+
+    /** Bytes of WAL the slot held at the last check (every second), or -1 when unknown. */
+    public long walHeld() {
+        return walHeld;
+    }
+
+    /** Milliseconds from start until the relay had read the WAL the writer had written at start, or -1. */
+    public long caughtUpMillis() {
+        return caughtUpMillis;
     }
 
     public int port() {
@@ -148,6 +279,7 @@ public final class Relay implements AutoCloseable {
         http.stop();
         capture.close();
         writer.close();
+        keeper.close();
     }
 
     /** Fails before touching the database when the listener cannot be bound (e.g. a second relay on 9099). */
@@ -207,6 +339,19 @@ public final class Relay implements AutoCloseable {
                 return OptionalLong.of(value);
             }
             return fresh();
+        }
+
+        /** Bytes of WAL the slot holds on the writer, or -1 when unknown. */
+        synchronized long walHeld(String slot) {
+            try {
+                if (conn == null || conn.isClosed()) {
+                    conn = SlotSetup.connect(config);
+                }
+                return SlotSetup.walHeld(conn, slot);
+            } catch (SQLException e) {
+                closeQuietly();
+                return -1;
+            }
         }
 
         private OptionalLong fresh() {

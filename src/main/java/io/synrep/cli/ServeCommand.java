@@ -4,8 +4,11 @@ import io.synrep.capture.Capture;
 import io.synrep.config.CaptureConfig;
 import io.synrep.config.HttpConfig;
 import io.synrep.config.RetentionConfig;
+import io.synrep.config.StateConfig;
+import io.synrep.protocol.Position;
 import io.synrep.streams.Catalog;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -30,7 +33,17 @@ final class ServeCommand {
               --slot NAME           replication slot, created when absent (default synrep)
               --publication NAME    publication, created for the catalog tables when absent (default synrep)
               --catalog FILE        stream catalog replacing the built-in one (or extending it, see README)
-              --data-dir DIR        embedded PostgreSQL only: keep its data here between runs
+              --data-dir DIR        the relay's data directory: its state (offsets, horizon, epoch) is
+                                    kept in DIR/state.json so that a restart resumes without loss
+                                    (default ./synrep-data with --pg-url; without --pg-url the embedded
+                                    PostgreSQL also lives here, in DIR/postgres, and without --data-dir
+                                    everything is temporary)
+              --offset-store KIND   file (DIR/state.json, default) or table (synrep_state in the
+                                    writer's database)
+              --start-lsn LSN       replay from this WAL position (X/Y or an integer) instead of the saved
+                                    state; it must be at or after the slot's confirmed position
+              --max-wal-held N      most bytes of WAL the slot may hold on the writer; past it the oldest
+                                    retained rows are dropped so that the slot advances (default 1073741824)
               --pg-port N           embedded PostgreSQL only: its port (default: any free port)
               --heartbeat D         heartbeat interval (default 1s)
               --retention-rows N    most rows retained in memory (default 1000000)
@@ -47,7 +60,7 @@ final class ServeCommand {
             """;
 
     static final Set<String> OPTIONS = Set.of("pg-url", "pg-user", "pg-password", "listen", "slot", "publication",
-            "catalog", "data-dir", "pg-port", "heartbeat", "retention-rows", "retention-bytes", "retention-age",
+            "catalog", "data-dir", "offset-store", "start-lsn", "max-wal-held", "pg-port", "heartbeat", "retention-rows", "retention-bytes", "retention-age",
             "max-timeout-ms", "max-waiting", "spill-dir", "spill-threshold");
 
     private ServeCommand() {}
@@ -57,9 +70,13 @@ final class ServeCommand {
         Options o = Options.from(a);
         EmbeddedDatabase embedded = null;
         String url = o.pgUrl;
+        Path dataDir = o.dataDir;
         if (url == null) {
             out.println("No --pg-url given: starting an embedded PostgreSQL (wal_level=logical) ...");
-            embedded = EmbeddedDatabase.start(o.dataDir, o.pgPort);
+            if (dataDir == null) {
+                dataDir = Files.createTempDirectory("synrep-data");
+            }
+            embedded = EmbeddedDatabase.start(o.dataDir == null ? null : o.dataDir.resolve("postgres"), o.pgPort);
             embedded.applySchema();
             url = embedded.jdbcUrl();
             out.println("Embedded PostgreSQL is up; schema applied.");
@@ -67,9 +84,12 @@ final class ServeCommand {
             out.println("  psql:     psql -h localhost -p " + embedded.port() + " -U postgres postgres");
         }
         CaptureConfig capture = o.capture(url);
+        if (dataDir == null) {
+            dataDir = Path.of("synrep-data");
+        }
         Relay relay;
         try {
-            relay = Relay.start(capture, o.http, o.retention, o.catalog);
+            relay = Relay.start(capture, o.http, o.retention, o.catalog, o.state(dataDir));
         } catch (RuntimeException e) {
             if (embedded != null) {
                 embedded.close();
@@ -123,6 +143,9 @@ final class ServeCommand {
         String publication;
         Catalog catalog;
         Path dataDir;
+        StateConfig.Store store;
+        Long startLsn;
+        long maxWalHeld;
         int pgPort;
         Duration heartbeat;
         RetentionConfig retention;
@@ -161,6 +184,25 @@ final class ServeCommand {
             String dir = a.get("data-dir", null);
             o.dataDir = dir == null ? null : Path.of(dir);
             o.pgPort = (int) a.getLong("pg-port", 0, 0, 65535);
+            String store = a.get("offset-store", "file");
+            o.store = switch (store) {
+                case "file" -> StateConfig.Store.FILE;
+                case "table" -> StateConfig.Store.TABLE;
+                default -> throw new Args.UsageException("--offset-store must be file or table, was '" + store + "'");
+            };
+            String lsn = a.get("start-lsn", null);
+            if (lsn != null) {
+                try {
+                    o.startLsn = lsn.contains("/") ? Position.parseLsn(lsn) : Long.parseLong(lsn);
+                } catch (IllegalArgumentException e) {
+                    throw new Args.UsageException("--start-lsn must be a WAL position like 0/16B3748 or an integer, was '"
+                            + lsn + "'");
+                }
+                if (o.startLsn < 0) {
+                    throw new Args.UsageException("--start-lsn must not be negative, was " + lsn);
+                }
+            }
+            o.maxWalHeld = a.getLong("max-wal-held", StateConfig.DEFAULT_MAX_WAL_HELD, 1, Long.MAX_VALUE);
             o.heartbeat = a.getDuration("heartbeat", Duration.ofSeconds(1));
             String spill = a.get("spill-dir", null);
             o.spillDir = spill == null ? CaptureConfig.defaultSpillDir() : Path.of(spill);
@@ -174,6 +216,10 @@ final class ServeCommand {
                 throw new Args.UsageException(e.getMessage());
             }
             return o;
+        }
+
+        StateConfig state(Path dir) {
+            return new StateConfig(dir, store, startLsn, maxWalHeld);
         }
 
         CaptureConfig capture(String url) {

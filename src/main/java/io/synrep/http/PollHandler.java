@@ -66,6 +66,14 @@ final class PollHandler {
         if (!log.isStarted()) {
             throw new ApiError(503, "M_NOT_READY", "the relay has not started capturing yet; retry shortly");
         }
+        if (req.epoch() != null) {
+            String current = status.epoch();
+            if (!req.epoch().equals(current)) {
+                throw new ApiError(410, "M_POSITION_TOO_OLD", "epoch '" + PollRequest.shorten(req.epoch())
+                        + "' is not the current WAL history (" + current + "); drop caches and continue from earliest",
+                        log.horizon());
+            }
+        }
         Map<String, Long> tokens = resolve(req);
         StreamLog.Snapshot snap = read(tokens, req.limit());
         if (snap.hasRows() || req.metaStream() || req.timeoutMillis() == 0) {

@@ -9,16 +9,19 @@ import java.util.Set;
 
 /**
  * A parsed and validated {@code GET /_synapse/replication}: tokens per stream (unresolved: may be
- * {@link Position#OLDEST} or {@link Position#NOW}), timeout, limit and whether the meta stream is wanted.
+ * {@link Position#OLDEST} or {@link Position#NOW}), timeout, limit, whether the meta stream is wanted, and the epoch
+ * the reader's tokens belong to (null when it did not say).
  */
-record PollRequest(Map<String, Long> tokens, long timeoutMillis, int limit, boolean metaStream) {
+record PollRequest(Map<String, Long> tokens, long timeoutMillis, int limit, boolean metaStream, String epoch) {
     static final String META = "streams";
+    static final String EPOCH = "epoch";
 
     static PollRequest parse(Map<String, List<String>> query, Set<String> streams, HttpConfig config) {
         Map<String, Long> tokens = new LinkedHashMap<>();
         long timeout = config.defaultTimeout();
         int limit = config.defaultLimit();
         boolean meta = false;
+        String epoch = null;
         for (Map.Entry<String, List<String>> e : query.entrySet()) {
             String key = e.getKey();
             List<String> values = e.getValue();
@@ -41,6 +44,12 @@ record PollRequest(Map<String, Long> tokens, long timeoutMillis, int limit, bool
                     }
                     meta = true;
                 }
+                case EPOCH -> {
+                    if (value.isEmpty() || value.length() > 200) {
+                        throw ApiError.invalid("epoch must be the Synrep-Epoch value a response carried");
+                    }
+                    epoch = value;
+                }
                 default -> {
                     if (!streams.contains(key)) {
                         throw ApiError.invalid("unknown stream '" + shorten(key) + "'; known streams: " + streams);
@@ -56,7 +65,7 @@ record PollRequest(Map<String, Long> tokens, long timeoutMillis, int limit, bool
         if (tokens.isEmpty() && !meta) {
             throw ApiError.invalid("name at least one stream with its token, e.g. ?events=-1; known streams: " + streams);
         }
-        return new PollRequest(tokens, timeout, limit, meta);
+        return new PollRequest(tokens, timeout, limit, meta, epoch);
     }
 
     private static long parseNonNegative(String key, String value) {

@@ -55,14 +55,87 @@ public final class StreamLog {
 
     /** Sets the starting point: nothing at or below {@code position} will be served. Called once, before appends. */
     public void start(long position) {
+        start(position, position);
+    }
+
+    /**
+     * Sets the starting point after a restart: tokens at or above {@code horizon} are served, and transactions at
+     * or below {@code head} are taken as already seen (the caller guarantees there are no rows in
+     * {@code (horizon, head]}: they were evicted before the restart). Called once, before appends.
+     */
+    public void start(long horizon, long head) {
+        if (head < horizon) {
+            throw new IllegalArgumentException("head " + head + " below horizon " + horizon);
+        }
         lock.writeLock().lock();
         try {
             if (started) {
-                throw new IllegalStateException("log already started at " + horizon);
+                throw new IllegalStateException("log already started at " + this.horizon);
+            }
+            this.head = head;
+            this.horizon = horizon;
+            started = true;
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /**
+     * Starts a new WAL history (the slot was recreated): drops every retained row, serves nothing at or below
+     * {@code position}, and wakes every waiting reader so that it learns at once that its token is too old.
+     */
+    public void reset(long position) {
+        lock.writeLock().lock();
+        try {
+            requireStarted();
+            transactions.clear();
+            rows = 0;
+            bytes = 0;
+            for (RowBuffer b : buffers.values()) {
+                b.dropThrough(Long.MAX_VALUE);
             }
             head = position;
             horizon = position;
-            started = true;
+        } finally {
+            lock.writeLock().unlock();
+        }
+        for (String stream : buffers.keySet()) {
+            wake(stream);
+        }
+    }
+
+    /**
+     * The highest position at or below which the log retains no rows: what may be confirmed to the slot. It is
+     * the head when nothing is retained, else just below the oldest retained transaction.
+     */
+    public long confirmable() {
+        lock.readLock().lock();
+        try {
+            return transactions.isEmpty() ? head : transactions.peekFirst().position() - 1;
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /**
+     * Drops every retained transaction at or below {@code position} regardless of the retention bounds (the WAL
+     * guard uses this when the slot holds too much WAL). Readers behind the new horizon get
+     * {@link PositionTooOldException}.
+     *
+     * @return the number of rows dropped
+     */
+    public long evictThrough(long position) {
+        lock.writeLock().lock();
+        try {
+            requireStarted();
+            long dropped = 0;
+            while (!transactions.isEmpty() && transactions.peekFirst().position() <= position) {
+                dropped += dropOldest();
+            }
+            for (RowBuffer b : buffers.values()) {
+                b.dropThrough(horizon);
+            }
+            return dropped;
         } finally {
             lock.writeLock().unlock();
         }
@@ -357,14 +430,19 @@ public final class StreamLog {
             if (!oversize && oldest.appendedAtMillis() >= ageLimit) {
                 break;
             }
-            transactions.removeFirst();
-            rows -= oldest.rows();
-            bytes -= oldest.bytes();
-            horizon = oldest.position();
+            dropOldest();
         }
         for (RowBuffer b : buffers.values()) {
             b.dropThrough(horizon);
         }
+    }
+
+    private int dropOldest() {
+        TxEntry oldest = transactions.removeFirst();
+        rows -= oldest.rows();
+        bytes -= oldest.bytes();
+        horizon = oldest.position();
+        return oldest.rows();
     }
 
     private void requireStarted() {

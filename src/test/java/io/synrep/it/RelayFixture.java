@@ -4,6 +4,7 @@ import io.synrep.cli.Relay;
 import io.synrep.config.CaptureConfig;
 import io.synrep.config.HttpConfig;
 import io.synrep.config.RetentionConfig;
+import io.synrep.config.StateConfig;
 import io.synrep.streams.Catalog;
 import java.time.Duration;
 
@@ -16,9 +17,17 @@ public final class RelayFixture {
     }
 
     public static Relay start(String jdbcUrl, String slot, Catalog catalog, RetentionConfig retention) {
-        CaptureConfig capture = new CaptureConfig(jdbcUrl, null, null, slot, slot, Duration.ofMillis(500),
-                Duration.ofMillis(10));
-        return Relay.start(capture, HttpConfig.defaults().withListen("127.0.0.1", 0), retention, catalog);
+        return Relay.start(capture(jdbcUrl, slot), HttpConfig.defaults().withListen("127.0.0.1", 0), retention, catalog);
+    }
+
+    /** A relay with the given state configuration (data directory, offset store, start LSN, WAL cap). */
+    public static Relay start(String jdbcUrl, String slot, RetentionConfig retention, StateConfig state) {
+        return Relay.start(capture(jdbcUrl, slot), HttpConfig.defaults().withListen("127.0.0.1", 0), retention,
+                Catalog.builtin(), state);
+    }
+
+    static CaptureConfig capture(String jdbcUrl, String slot) {
+        return new CaptureConfig(jdbcUrl, null, null, slot, slot, Duration.ofMillis(200), Duration.ofMillis(10));
     }
 
     public static String base(Relay relay) {
