@@ -207,17 +207,30 @@ public final class SlotSetup {
         return systemId + "-" + slot + "-" + Long.toHexString(since);
     }
 
-    /** The WAL the slot holds on the writer: current WAL position minus the slot's restart LSN, or -1 if unknown. */
-    public static long walHeld(Connection conn, String slot) throws SQLException {
-        try (PreparedStatement ps = conn.prepareStatement("SELECT (pg_current_wal_lsn() - restart_lsn)::bigint "
-                + "FROM pg_replication_slots WHERE slot_name = ?")) {
+    /**
+     * The WAL a slot holds on the writer, in bytes (-1 when unknown).
+     *
+     * @param retained  current WAL position minus the slot's restart LSN: what PostgreSQL keeps on disk
+     * @param confirmed current WAL position minus the slot's confirmed position: what the relay controls (the
+     *                  restart LSN follows the confirmed one at the next running-transactions record, within ~15 s)
+     */
+    public record WalHeld(long retained, long confirmed) {
+        static final WalHeld UNKNOWN = new WalHeld(-1, -1);
+    }
+
+    public static WalHeld walHeld(Connection conn, String slot) throws SQLException {
+        try (PreparedStatement ps = conn.prepareStatement("SELECT (pg_current_wal_lsn() - restart_lsn)::bigint, "
+                + "(pg_current_wal_lsn() - confirmed_flush_lsn)::bigint FROM pg_replication_slots WHERE slot_name = ?")) {
             ps.setString(1, slot);
             try (ResultSet rs = ps.executeQuery()) {
                 if (!rs.next()) {
-                    return -1;
+                    return WalHeld.UNKNOWN;
                 }
-                long v = rs.getLong(1);
-                return rs.wasNull() ? -1 : v;
+                long retained = rs.getLong(1);
+                retained = rs.wasNull() ? -1 : retained;
+                long confirmed = rs.getLong(2);
+                confirmed = rs.wasNull() ? -1 : confirmed;
+                return new WalHeld(retained, confirmed);
             }
         }
     }

@@ -52,7 +52,7 @@ public final class Relay implements AutoCloseable {
     private final long writerAtStart;
     private Capture capture;
     private volatile String epoch;
-    private volatile long walHeld = -1;
+    private volatile SlotSetup.WalHeld walHeld = new SlotSetup.WalHeld(-1, -1);
     private volatile long caughtUpMillis = -1;
     private long walWarnedAt;
 
@@ -193,8 +193,9 @@ public final class Relay implements AutoCloseable {
     /** Past the cap on WAL held by the slot, drops retained rows so that the slot can advance. */
     private void guardWal() {
         try {
-            long held = writer.walHeld(captureConfig.slot());
-            walHeld = held;
+            SlotSetup.WalHeld h = writer.walHeld(captureConfig.slot());
+            walHeld = h;
+            long held = h.confirmed();
             if (held <= stateConfig.maxWalHeld()) {
                 return;
             }
@@ -206,12 +207,12 @@ public final class Relay implements AutoCloseable {
             long dropped = log.evictThrough(target);
             long now = System.nanoTime();
             if (dropped > 0) {
-                LOG.warn("slot {} holds {} bytes of WAL, over --max-wal-held {}: dropped {} retained rows; the horizon "
+                LOG.warn("slot {} holds {} bytes of WAL past its confirmed position, over --max-wal-held {}: dropped {} retained rows; the horizon "
                         + "is now {} and readers behind it get 410", captureConfig.slot(), held,
                         stateConfig.maxWalHeld(), dropped, log.horizon());
             } else if (now - walWarnedAt > 60_000_000_000L) {
                 walWarnedAt = now;
-                LOG.warn("slot {} holds {} bytes of WAL, over --max-wal-held {}, and the relay retains nothing older "
+                LOG.warn("slot {} holds {} bytes of WAL past its confirmed position, over --max-wal-held {}, and the relay retains nothing older "
                         + "than {}: capture is behind or a long transaction is open on the writer",
                         captureConfig.slot(), held, stateConfig.maxWalHeld(), log.confirmable());
             }
@@ -242,13 +243,13 @@ public final class Relay implements AutoCloseable {
         OptionalLong w = writer.get();
         String lag = w.isPresent() ? Long.toString(Math.max(0, w.getAsLong() - s.head())) : "?";
         LOG.info("capture {}: {} rows/s, {} rows total, position {} ({}), lag {} bytes, retained {} rows, horizon {}, "
-                        + "slot confirmed to {}, WAL held {} bytes",
+                        + "slot confirmed to {}, WAL held {} bytes ({} past the confirmed position)",
                 capture.state().name().toLowerCase(), String.format("%.0f", rate), rows, s.head(),
-                Position.formatLsn(s.head()), lag, s.retainedRows(), s.horizon(), capture.confirmed(), walHeld);
+                Position.formatLsn(s.head()), lag, s.retainedRows(), s.horizon(), capture.confirmed(), walHeld.retained(), walHeld.confirmed());
     }
 
-    /** Bytes of WAL the slot held at the last check (every second), or -1 when unknown. */
-    public long walHeld() {
+    /** The WAL the slot held at the last check (every second); the cap applies to {@code confirmed()}. */
+    public SlotSetup.WalHeld walHeld() {
         return walHeld;
     }
 
@@ -341,8 +342,8 @@ public final class Relay implements AutoCloseable {
             return fresh();
         }
 
-        /** Bytes of WAL the slot holds on the writer, or -1 when unknown. */
-        synchronized long walHeld(String slot) {
+        /** The WAL the slot holds on the writer. */
+        synchronized SlotSetup.WalHeld walHeld(String slot) {
             try {
                 if (conn == null || conn.isClosed()) {
                     conn = SlotSetup.connect(config);
@@ -350,7 +351,7 @@ public final class Relay implements AutoCloseable {
                 return SlotSetup.walHeld(conn, slot);
             } catch (SQLException e) {
                 closeQuietly();
-                return -1;
+                return new SlotSetup.WalHeld(-1, -1);
             }
         }
 

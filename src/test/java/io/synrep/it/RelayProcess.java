@@ -11,21 +11,25 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
  * {@code java -jar target/synrep.jar serve ...} in its own JVM, as an operator runs it. Learns the HTTP port from
- * the line the relay prints, keeps its output in a file for diagnosis.
+ * the line the relay prints, keeps its output in a file for diagnosis. Can be stopped politely ({@link #close}),
+ * killed with SIGKILL ({@link #kill}), or watched while it ends by itself ({@link #awaitExit}).
  */
 public final class RelayProcess implements AutoCloseable {
     private static final Pattern SERVING = Pattern.compile("Synrep relay serving http://[^:]+:(\\d+)/");
     private final Process process;
     private final Path output;
-    private final int port;
+    /** The HTTP port once the relay serves, or -1 when its output ended first. */
+    private final CompletableFuture<Integer> port;
 
-    private RelayProcess(Process process, Path output, int port) {
+    private RelayProcess(Process process, Path output, CompletableFuture<Integer> port) {
         this.process = process;
         this.output = output;
         this.port = port;
@@ -41,6 +45,22 @@ public final class RelayProcess implements AutoCloseable {
 
     /** Starts the relay with the given JVM options and serve arguments; waits until it serves. */
     public static RelayProcess start(List<String> jvmOptions, List<String> serveArgs) throws IOException, InterruptedException {
+        RelayProcess relay = launch(jvmOptions, serveArgs);
+        boolean serving;
+        try {
+            serving = relay.awaitServing(Duration.ofSeconds(120));
+        } catch (TimeoutException e) {
+            relay.process.destroyForcibly();
+            throw new IllegalStateException("relay did not start: " + relay.output(), e);
+        }
+        if (!serving) {
+            throw new IllegalStateException("relay exited: " + relay.output());
+        }
+        return relay;
+    }
+
+    /** Starts the relay without waiting for it to serve; see {@link #awaitServing}. */
+    public static RelayProcess launch(List<String> jvmOptions, List<String> serveArgs) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(jvmOptions);
@@ -68,25 +88,38 @@ public final class RelayProcess implements AutoCloseable {
         }, "relay-output");
         pump.setDaemon(true);
         pump.start();
-        int p0;
-        try {
-            p0 = port.get(120, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            p.destroyForcibly();
-            throw new IllegalStateException("relay did not start: " + Files.readString(out), e);
-        }
-        if (p0 < 0) {
-            throw new IllegalStateException("relay exited: " + Files.readString(out));
-        }
-        return new RelayProcess(p, out, p0);
+        return new RelayProcess(p, out, port);
     }
 
+    /**
+     * Waits until the relay prints that it serves.
+     *
+     * @return true once it serves; false when the process ended (or closed its output) before that
+     * @throws TimeoutException when neither happened within the given time; the process is left running
+     */
+    public boolean awaitServing(Duration within) throws InterruptedException, TimeoutException {
+        try {
+            return port.get(within.toMillis(), TimeUnit.MILLISECONDS) >= 0;
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+
+    /** The HTTP port; only valid once the relay serves. */
     public int port() {
-        return port;
+        Integer p = port.getNow(-1);
+        if (p < 0) {
+            throw new IllegalStateException("relay is not serving");
+        }
+        return p;
     }
 
     public String base() {
-        return "http://127.0.0.1:" + port;
+        return "http://127.0.0.1:" + port();
+    }
+
+    public long pid() {
+        return process.pid();
     }
 
     public String output() throws IOException {
@@ -95,6 +128,29 @@ public final class RelayProcess implements AutoCloseable {
 
     public boolean isAlive() {
         return process.isAlive();
+    }
+
+    /** SIGKILL (no shutdown hooks, no flush: a crash), then waits until the process is gone. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly();
+        if (!process.waitFor(30, TimeUnit.SECONDS)) {
+            throw new IllegalStateException("relay (pid " + process.pid() + ") survived SIGKILL for 30 s");
+        }
+    }
+
+    /** SIGKILL without waiting; for clean-up paths that must not block. */
+    public void destroyForcibly() {
+        process.destroyForcibly();
+    }
+
+    /** Waits for the process to end by itself; true when it did within the given time. */
+    public boolean awaitExit(Duration within) throws InterruptedException {
+        return process.waitFor(within.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** The exit status of an ended process (137 after SIGKILL on Linux). */
+    public int exitCode() {
+        return process.exitValue();
     }
 
     @Override
