@@ -35,7 +35,8 @@ class LargeTransactionIT {
     void millionRowTransactionInOneResponseUnderSmallHeap() throws Exception {
         String url = TestPostgres.freshDatabase("bigtx");
         try (RelayProcess relay = RelayProcess.start(List.of("-Xmx256m"),
-                List.of("--pg-url", url, "--listen", "127.0.0.1:0", "--slot", "bigtx", "--retention-rows", "3000000"));
+                List.of("--pg-url", url, "--listen", "127.0.0.1:0", "--slot", "bigtx", "--retention-rows", "3000000",
+                        "--data-dir", java.nio.file.Files.createTempDirectory("bigtx").toString()));
              Connection c = TestPostgres.connect(url); Statement st = c.createStatement()) {
             long start = health(relay);
             c.setAutoCommit(false);
