@@ -661,6 +661,43 @@ class HttpApiTest {
         awaitParked(0);
     }
 
+    // --- epochs and resets ------------------------------------------------------------------------------------------
+
+    @Test
+    void currentEpochIsServedAndAnOldOneIsTooOld() {
+        start(100);
+        appendEvents(150, "$a");
+        Reply same = poll("events=100&timeout=0&epoch=" + java.net.URLEncoder.encode(EPOCH, java.nio.charset.StandardCharsets.UTF_8));
+        assertEquals(200, same.status());
+        assertEquals(150, same.body().path("events").path("position").asLong());
+
+        Reply old = poll("events=100&timeout=0&epoch=7312345678901234567-synrep-0");
+        assertEquals(410, old.status());
+        assertEquals("M_POSITION_TOO_OLD", old.errcode());
+        assertEquals(100, old.body().path("earliest").asLong());
+        assertTrue(old.body().path("error").asText().contains("epoch"), old.body().toString());
+
+        assertEquals(400, poll("events=100&epoch=").status());
+        assertEquals(400, poll("events=100&epoch=a&epoch=a").status());
+    }
+
+    @Test
+    void resetAnswersParkedReadersWithTooOld() {
+        start(100);
+        CompletableFuture<Reply> parked = pollAsync("events=100&timeout=30000");
+        awaitParked(1);
+        long started = System.nanoTime();
+        log.reset(500);
+        Reply r = await(parked, 15);
+        assertEquals(410, r.status(), r.body().toString());
+        assertEquals(500, r.body().path("earliest").asLong());
+        assertTrue(elapsedMillis(started) < 15_000, "answered by the reset, before its timeout");
+        awaitParked(0);
+
+        Reply fresh = poll("events=500&timeout=0");
+        assertEquals(200, fresh.status());
+    }
+
     // --- small helpers -------------------------------------------------------------------------------------------
 
     private static long elapsedMillis(long startedNanos) {
