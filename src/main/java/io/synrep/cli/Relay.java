@@ -98,6 +98,7 @@ public final class Relay implements AutoCloseable {
         }
         SlotSetup.Prepared prepared = SlotSetup.prepare(captureConfig, catalog.tables(), saved, stateConfig.startLsn());
         report(prepared);
+        deleteLeftoverSpillFiles(captureConfig.spillDir());
         StreamLog log = new StreamLog(catalog.streamNames(), retention, InstantSource.system());
         log.start(prepared.horizon(), prepared.head());
         StateKeeper keeper = new StateKeeper(store, prepared.state(), log::horizon);
@@ -164,6 +165,25 @@ public final class Relay implements AutoCloseable {
         ticker.scheduleAtFixedRate(relay::progress, 10, 10, TimeUnit.SECONDS);
         LOG.info("serving GET http://{}:{}/_synapse/replication", httpConfig.host(), app.port());
         return relay;
+    }
+
+    /** Spill files of a relay that crashed: nothing refers to them any more (the slot replays their rows). */
+    private static void deleteLeftoverSpillFiles(java.nio.file.Path dir) {
+        if (!Files.isDirectory(dir)) {
+            return;
+        }
+        int deleted = 0;
+        try (var files = Files.newDirectoryStream(dir, "{tx,pending}-*.rows")) {
+            for (java.nio.file.Path f : files) {
+                Files.deleteIfExists(f);
+                deleted++;
+            }
+        } catch (IOException e) {
+            LOG.warn("cannot clean spill directory {}: {}", dir, e.getMessage());
+        }
+        if (deleted > 0) {
+            LOG.info("deleted {} spill files left in {} by an earlier run", deleted, dir);
+        }
     }
 
     private static void report(SlotSetup.Prepared p) {

@@ -52,7 +52,8 @@ final class ServeCommand {
               --max-timeout-ms N    cap on a request's timeout (default 60000)
               --max-waiting N       most long-polls held at once (default 20000)
               --spill-dir DIR       where transactions larger than the spill threshold are kept
-                                    (default: a directory under java.io.tmpdir)
+                                    (default DIR/spill under --data-dir; files left by a crash are
+                                    deleted at start)
               --spill-threshold N   heap bytes one transaction may use before it spills (default 16777216)
               --help                this text
 
@@ -83,10 +84,10 @@ final class ServeCommand {
             out.println("  JDBC URL: " + url);
             out.println("  psql:     psql -h localhost -p " + embedded.port() + " -U postgres postgres");
         }
-        CaptureConfig capture = o.capture(url);
         if (dataDir == null) {
             dataDir = Path.of("synrep-data");
         }
+        CaptureConfig capture = o.capture(url, dataDir);
         Relay relay;
         try {
             relay = Relay.start(capture, o.http, o.retention, o.catalog, o.state(dataDir));
@@ -205,7 +206,7 @@ final class ServeCommand {
             o.maxWalHeld = a.getLong("max-wal-held", StateConfig.DEFAULT_MAX_WAL_HELD, 1, Long.MAX_VALUE);
             o.heartbeat = a.getDuration("heartbeat", Duration.ofSeconds(1));
             String spill = a.get("spill-dir", null);
-            o.spillDir = spill == null ? CaptureConfig.defaultSpillDir() : Path.of(spill);
+            o.spillDir = spill == null ? null : Path.of(spill);
             o.spillThreshold = a.getLong("spill-threshold", CaptureConfig.DEFAULT_SPILL_THRESHOLD, 1, Long.MAX_VALUE);
             RetentionConfig r = RetentionConfig.defaults();
             try {
@@ -222,10 +223,13 @@ final class ServeCommand {
             return new StateConfig(dir, store, startLsn, maxWalHeld);
         }
 
-        CaptureConfig capture(String url) {
+        /** Capture settings; spill files go to {@code --spill-dir}, else {@code spill/} under the data directory. */
+        CaptureConfig capture(String url, Path dataDir) {
+            Path spill = spillDir != null ? spillDir
+                    : dataDir != null ? dataDir.resolve("spill") : CaptureConfig.defaultSpillDir();
             try {
                 return new CaptureConfig(url, user, password, slot, publication, heartbeat, Duration.ofMillis(10),
-                        spillDir, spillThreshold);
+                        spill, spillThreshold);
             } catch (IllegalArgumentException e) {
                 throw new Args.UsageException(e.getMessage());
             }
