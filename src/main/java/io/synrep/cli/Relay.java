@@ -167,9 +167,12 @@ public final class Relay implements AutoCloseable {
         return relay;
     }
 
-    /** Spill files of a relay that crashed: nothing refers to them any more (the slot replays their rows). */
+    /**
+     * Spill files of a relay that crashed: nothing refers to them any more (the slot replays their rows). The
+     * per-process default directory is skipped: other relays of this JVM may be using it.
+     */
     private static void deleteLeftoverSpillFiles(java.nio.file.Path dir) {
-        if (!Files.isDirectory(dir)) {
+        if (!Files.isDirectory(dir) || dir.equals(CaptureConfig.defaultSpillDir())) {
             return;
         }
         int deleted = 0;
