@@ -28,11 +28,15 @@ public final class RelayProcess implements AutoCloseable {
     private final Path output;
     /** The HTTP port once the relay serves, or -1 when its output ended first. */
     private final CompletableFuture<Integer> port;
+    /** Completes when the whole output is in the file (the process closed it, normally by ending). */
+    private final CompletableFuture<Void> drained;
 
-    private RelayProcess(Process process, Path output, CompletableFuture<Integer> port) {
+    private RelayProcess(Process process, Path output, CompletableFuture<Integer> port,
+                         CompletableFuture<Void> drained) {
         this.process = process;
         this.output = output;
         this.port = port;
+        this.drained = drained;
     }
 
     public static String jar() {
@@ -71,6 +75,7 @@ public final class RelayProcess implements AutoCloseable {
         Path out = Files.createTempFile("synrep-relay", ".log");
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         CompletableFuture<Integer> port = new CompletableFuture<>();
+        CompletableFuture<Void> drained = new CompletableFuture<>();
         Thread pump = new Thread(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
                 String line;
@@ -85,10 +90,11 @@ public final class RelayProcess implements AutoCloseable {
                 // process gone
             }
             port.complete(-1);
+            drained.complete(null);
         }, "relay-output");
         pump.setDaemon(true);
         pump.start();
-        return new RelayProcess(p, out, port);
+        return new RelayProcess(p, out, port, drained);
     }
 
     /**
@@ -136,6 +142,7 @@ public final class RelayProcess implements AutoCloseable {
         if (!process.waitFor(30, TimeUnit.SECONDS)) {
             throw new IllegalStateException("relay (pid " + process.pid() + ") survived SIGKILL for 30 s");
         }
+        awaitDrained();
     }
 
     /** SIGKILL without waiting; for clean-up paths that must not block. */
@@ -143,9 +150,25 @@ public final class RelayProcess implements AutoCloseable {
         process.destroyForcibly();
     }
 
-    /** Waits for the process to end by itself; true when it did within the given time. */
+    /**
+     * Waits for the process to end by itself; true when it did within the given time. Then {@link #output} holds
+     * everything it printed.
+     */
     public boolean awaitExit(Duration within) throws InterruptedException {
-        return process.waitFor(within.toMillis(), TimeUnit.MILLISECONDS);
+        if (!process.waitFor(within.toMillis(), TimeUnit.MILLISECONDS)) {
+            return false;
+        }
+        awaitDrained();
+        return true;
+    }
+
+    /** After the process ended: waits (briefly) until the output pump has written its last line. */
+    private void awaitDrained() throws InterruptedException {
+        try {
+            drained.get(10, TimeUnit.SECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            // the output file may then miss its last lines; it is only for diagnosis and output checks
+        }
     }
 
     /** The exit status of an ended process (137 after SIGKILL on Linux). */
