@@ -226,6 +226,8 @@ public final class Capture implements AutoCloseable {
         p.setProperty("max.queue.size", "81920");
         p.setProperty("table.include.list", catalog.tables().stream()
                 .map(t -> t.replace(".", "\\.")).collect(Collectors.joining(",")));
+        // the replication connection only notices a server shutdown when it next writes a status update
+        p.setProperty("status.update.interval.ms", "1000");
         p.setProperty("tombstones.on.delete", "false");
         p.setProperty("decimal.handling.mode", "string");
         p.setProperty("binary.handling.mode", "base64");

@@ -208,8 +208,8 @@ public final class Relay implements AutoCloseable {
         if (p.newEpoch() || !p.epoch().equals(epoch)) {
             report(p);
             keeper.replace(p.state());
+            epoch = p.epoch(); // before the reset wakes parked readers, so their 410 names the new epoch
             log.reset(p.head());
-            epoch = p.epoch();
         }
     }
 

@@ -62,8 +62,13 @@ public final class HttpApi {
             c.routes.get("/_synapse/replication", poll::handle);
             c.routes.get("/health", ctx -> health(ctx, status, log));
             c.routes.exception(ApiError.class, (e, ctx) -> error(ctx, e));
-            c.routes.exception(PositionTooOldException.class, (e, ctx) -> error(ctx, PollHandler.tooOld(e)));
+            c.routes.exception(PositionTooOldException.class, (e, ctx) -> {
+                ctx.header(EPOCH_HEADER, status.epoch()); // a parked request may be answered after an epoch change
+                error(ctx, PollHandler.tooOld(e));
+            });
             c.routes.exception(CompletionException.class, (e, ctx) -> {
+                // a parked request answered after the epoch changed must carry the epoch of its answer
+                ctx.header(EPOCH_HEADER, status.epoch());
                 Throwable cause = e.getCause();
                 if (cause instanceof ApiError a) {
                     error(ctx, a);

@@ -194,6 +194,7 @@ final class PollHandler {
     }
 
     private void respond(Context ctx, StreamLog.Snapshot snap, PollRequest req, Map<String, Long> resolved) {
+        ctx.header(HttpApi.EPOCH_HEADER, status.epoch()); // again: the epoch may have changed while it was parked
         Map<String, Page> pages = snap.pages();
         for (Map.Entry<String, Long> e : req.tokens().entrySet()) {
             long given = e.getValue();
