@@ -1,0 +1,365 @@
+package io.synrep.client;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * A reader of a Synrep relay: long-polls {@code GET /_synapse/replication} with a token per stream, hands each
+ * response's rows to the stream handlers in position order, then saves the new tokens to its {@link TokenStore}.
+ *
+ * <p>Guarantees: handlers see every row of the streams they follow once, in position order across streams, as long
+ * as the relay can serve the saved tokens; when it cannot (410: the reader fell behind retention, or the WAL history
+ * changed epoch) the resync hook runs first (drop caches) and reading continues from the oldest retained position.
+ * A handler that throws stops the response from being acknowledged: the same rows are delivered again after a
+ * backoff, so handlers must be idempotent (cache invalidations are). {@link #position()} only grows within an epoch
+ * and is published after the handlers ran, so a caller that sees position P knows every row at or below P was
+ * handled.
+ *
+ * <p>Errors (connection refused, 5xx, 503 with {@code Retry-After}) are retried with exponential backoff and jitter.
+ * Thread-safe; one background thread per client; {@link #close()} stops it.
+ */
+public final class ReplicationClient implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(ReplicationClient.class.getName());
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final URI relay;
+    private final Map<String, Consumer<Row>> handlers;
+    private final TokenStore store;
+    private final Runnable onResync;
+    private final String from;
+    private final int limit;
+    private final Duration pollTimeout;
+    private final Duration firstBackoff;
+    private final Duration maxBackoff;
+    private final HttpClient http;
+    private final Thread thread;
+    private final Object positionLock = new Object();
+    private final AtomicLong resyncs = new AtomicLong();
+    private final AtomicLong errors = new AtomicLong();
+    private final AtomicLong rows = new AtomicLong();
+    private volatile boolean running = true;
+    private volatile Tokens tokens;
+    private volatile String lastError;
+
+    private ReplicationClient(Builder b) {
+        this.relay = b.relay;
+        this.handlers = Map.copyOf(b.handlers);
+        this.store = b.store;
+        this.onResync = b.onResync;
+        this.from = b.from;
+        this.limit = b.limit;
+        this.pollTimeout = b.pollTimeout;
+        this.firstBackoff = b.firstBackoff;
+        this.maxBackoff = b.maxBackoff;
+        this.http = b.http != null ? b.http : HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        this.thread = new Thread(this::loop, "synrep-reader");
+        this.thread.setDaemon(true);
+    }
+
+    /** A builder for a client of the relay at {@code relay} (e.g. {@code http://127.0.0.1:9099}). */
+    public static Builder builder(URI relay) {
+        return new Builder(relay);
+    }
+
+    /** Loads the saved tokens (or starts every stream at the builder's {@code from}) and starts polling. */
+    public ReplicationClient start() {
+        Tokens saved = store.load().orElse(null);
+        Map<String, String> t = new LinkedHashMap<>();
+        for (String s : handlers.keySet()) {
+            String token = saved == null ? null : saved.byStream().get(s);
+            t.put(s, token != null ? token : from);
+        }
+        tokens = new Tokens(saved == null ? null : saved.epoch(), t);
+        thread.start();
+        return this;
+    }
+
+    /** The position every followed stream has been handled up to, or -1 before the first response. */
+    public long position() {
+        return tokens.position();
+    }
+
+    /** The epoch of the WAL history being read, or null before the first response. */
+    public String epoch() {
+        return tokens.epoch();
+    }
+
+    public Tokens tokens() {
+        return tokens;
+    }
+
+    /** How many times the reader had to resync (410 or a new epoch). */
+    public long resyncs() {
+        return resyncs.get();
+    }
+
+    public long errors() {
+        return errors.get();
+    }
+
+    public long rowsHandled() {
+        return rows.get();
+    }
+
+    /** The last error, or null. */
+    public String lastError() {
+        return lastError;
+    }
+
+    /** Waits until {@link #position()} is at least {@code target}; false on timeout. */
+    public boolean awaitPosition(long target, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (positionLock) {
+            while (position() < target) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                positionLock.wait(Math.max(1, left / 1_000_000));
+            }
+            return true;
+        }
+    }
+
+    private void loop() {
+        Duration backoff = firstBackoff;
+        while (running) {
+            try {
+                Duration wait = pollOnce();
+                if (wait == null) {
+                    backoff = firstBackoff;
+                    continue;
+                }
+                sleep(wait);
+            } catch (InterruptedException e) {
+                if (!running) {
+                    return;
+                }
+            } catch (IOException | RuntimeException e) {
+                if (!running) {
+                    return;
+                }
+                errors.incrementAndGet();
+                lastError = e.toString();
+                long jittered = (long) (backoff.toMillis() * (0.5 + ThreadLocalRandom.current().nextDouble()));
+                LOG.log(Level.FINE, "reader error, retrying in " + jittered + " ms", e);
+                try {
+                    sleep(Duration.ofMillis(jittered));
+                } catch (InterruptedException ie) {
+                    return;
+                }
+                Duration doubled = backoff.multipliedBy(2);
+                backoff = doubled.compareTo(maxBackoff) > 0 ? maxBackoff : doubled;
+            }
+        }
+    }
+
+    private static void sleep(Duration d) throws InterruptedException {
+        if (!d.isZero()) {
+            Thread.sleep(d.toMillis());
+        }
+    }
+
+    /** One request; returns null to poll again at once, or how long to wait first. */
+    private Duration pollOnce() throws IOException, InterruptedException {
+        Tokens current = tokens;
+        StringBuilder q = new StringBuilder("/_synapse/replication?timeout=").append(pollTimeout.toMillis())
+                .append("&limit=").append(limit);
+        current.byStream().forEach((s, t) -> q.append('&').append(enc(s)).append('=').append(enc(t)));
+        if (current.epoch() != null) {
+            q.append("&epoch=").append(enc(current.epoch()));
+        }
+        HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(relay.resolve(q.toString()))
+                .timeout(pollTimeout.plusSeconds(30)).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+        String epoch = r.headers().firstValue("Synrep-Epoch").orElse(null);
+        int status = r.statusCode();
+        if (status == 200) {
+            handle(current, epoch, JSON.readTree(r.body()));
+            return null;
+        }
+        JsonNode body = parseOrNull(r.body());
+        String errcode = body == null ? null : body.path("errcode").asText(null);
+        if (status == 410) {
+            resync(epoch, body == null ? null : body.path("earliest"));
+            return null;
+        }
+        if (status == 400 && "M_POSITION_AHEAD".equals(errcode)) {
+            // the relay's writer has not written our position: a restored or different database
+            LOG.warning("tokens are ahead of the relay's writer; resyncing from the oldest retained position");
+            resync(epoch, null);
+            return null;
+        }
+        if (status == 503 || status >= 500 || status == 429) {
+            errors.incrementAndGet();
+            lastError = "HTTP " + status + (errcode == null ? "" : " " + errcode);
+            long retry = r.headers().firstValueAsLong("Retry-After").orElse(0);
+            return retry > 0 ? Duration.ofSeconds(Math.min(retry, 60)) : firstBackoff;
+        }
+        throw new IllegalStateException("relay refused the request: HTTP " + status + " "
+                + new String(r.body(), StandardCharsets.UTF_8));
+    }
+
+    private void handle(Tokens sent, String epoch, JsonNode body) {
+        if (sent.epoch() != null && epoch != null && !epoch.equals(sent.epoch())) {
+            resync(epoch, null);
+            return;
+        }
+        List<Row> batch = new ArrayList<>();
+        Map<String, String> next = new LinkedHashMap<>(sent.byStream());
+        for (Map.Entry<String, JsonNode> e : body.properties()) {
+            String stream = e.getKey();
+            if (!handlers.containsKey(stream)) {
+                continue;
+            }
+            JsonNode s = e.getValue();
+            List<String> names = new ArrayList<>();
+            s.path("field_names").forEach(n -> names.add(n.asText()));
+            List<String> fields = List.copyOf(names);
+            for (JsonNode values : s.path("rows")) {
+                batch.add(new Row(stream, values.path(0).asLong(), fields, values));
+            }
+            next.put(stream, s.path("position").asText());
+        }
+        // position order across streams; the sort is stable, so a stream's rows keep their order
+        batch.sort(Comparator.comparingLong(Row::position));
+        for (Row row : batch) {
+            handlers.get(row.stream()).accept(row);
+        }
+        rows.addAndGet(batch.size());
+        publish(new Tokens(epoch != null ? epoch : sent.epoch(), next));
+    }
+
+    private void resync(String epoch, JsonNode earliest) {
+        resyncs.incrementAndGet();
+        String start = earliest != null && earliest.canConvertToLong() ? earliest.asText() : "-1";
+        LOG.warning("reader resync (epoch " + epoch + "): dropping caches, continuing from " + start);
+        onResync.run();
+        Map<String, String> next = new LinkedHashMap<>();
+        for (String s : handlers.keySet()) {
+            next.put(s, start);
+        }
+        publish(new Tokens(epoch, next));
+    }
+
+    private void publish(Tokens t) {
+        store.save(t);
+        synchronized (positionLock) {
+            tokens = t;
+            positionLock.notifyAll();
+        }
+    }
+
+    private static JsonNode parseOrNull(byte[] body) {
+        try {
+            return JSON.readTree(body);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    private static String enc(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        thread.interrupt();
+        try {
+            thread.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Configures a {@link ReplicationClient}. */
+    public static final class Builder {
+        private final URI relay;
+        private final Map<String, Consumer<Row>> handlers = new LinkedHashMap<>();
+        private TokenStore store = TokenStore.inMemory();
+        private Runnable onResync = () -> { };
+        private String from = "now";
+        private int limit = 1000;
+        private Duration pollTimeout = Duration.ofSeconds(30);
+        private Duration firstBackoff = Duration.ofMillis(100);
+        private Duration maxBackoff = Duration.ofSeconds(10);
+        private HttpClient http;
+
+        private Builder(URI relay) {
+            this.relay = Objects.requireNonNull(relay, "relay");
+        }
+
+        /** Follows {@code stream}, handing each of its rows to {@code handler}. */
+        public Builder on(String stream, Consumer<Row> handler) {
+            handlers.merge(stream, handler, Consumer::andThen);
+            return this;
+        }
+
+        public Builder tokenStore(TokenStore s) {
+            this.store = Objects.requireNonNull(s);
+            return this;
+        }
+
+        /** Runs when the reader must drop what it derived from earlier rows (410, new epoch). */
+        public Builder onResync(Runnable r) {
+            this.onResync = Objects.requireNonNull(r);
+            return this;
+        }
+
+        /** The token streams start at when nothing was saved: {@code now} (default) or {@code -1}. */
+        public Builder from(String token) {
+            this.from = Objects.requireNonNull(token);
+            return this;
+        }
+
+        public Builder limit(int rowsPerStream) {
+            if (rowsPerStream < 1) {
+                throw new IllegalArgumentException("limit must be >= 1");
+            }
+            this.limit = rowsPerStream;
+            return this;
+        }
+
+        public Builder pollTimeout(Duration d) {
+            this.pollTimeout = d;
+            return this;
+        }
+
+        public Builder backoff(Duration first, Duration max) {
+            this.firstBackoff = first;
+            this.maxBackoff = max;
+            return this;
+        }
+
+        public Builder httpClient(HttpClient client) {
+            this.http = client;
+            return this;
+        }
+
+        public ReplicationClient build() {
+            if (handlers.isEmpty()) {
+                throw new IllegalStateException("follow at least one stream with on(stream, handler)");
+            }
+            return new ReplicationClient(this);
+        }
+    }
+}
