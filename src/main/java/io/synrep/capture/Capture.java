@@ -36,7 +36,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class Capture implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Capture.class);
-    static final String TOPIC_PREFIX = "synrep";
     static final String HEARTBEAT_PREFIX = "__debezium-heartbeat";
     static final Duration FIRST_BACKOFF = Duration.ofMillis(500);
     static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
@@ -75,7 +74,15 @@ public final class Capture implements AutoCloseable {
     private DebeziumEngine<RecordChangeEvent<SourceRecord>> engine;
     private TransactionMapper mapper;
 
-    public Capture(CaptureConfig config, Catalog catalog, StreamLog log, StateKeeper keeper, Reconnect reconnect) {
+    private final long checkpointSpacingBytes;
+
+    /**
+     * @param checkpointSpacingBytes resume points are kept at least this many WAL bytes (or 250 ms) apart, which
+     *                               bounds how far the confirmed position may trail what could be confirmed
+     */
+    public Capture(CaptureConfig config, Catalog catalog, StreamLog log, StateKeeper keeper, Reconnect reconnect,
+                   long checkpointSpacingBytes) {
+        this.checkpointSpacingBytes = checkpointSpacingBytes;
         this.config = config;
         this.catalog = catalog;
         this.log = log;
@@ -97,8 +104,8 @@ public final class Capture implements AutoCloseable {
         mapper = new TransactionMapper(catalog, new TransactionBuffer(config.spillDir(), config.spillThreshold()));
         // resume points at or below the saved offsets are never marked again (offsets must not move backwards)
         Checkpoints<RecordChangeEvent<SourceRecord>> checkpoints = new Checkpoints<>(
-                keeper.current().resumePosition(), 250, 8192);
-        CaptureConsumer consumer = new CaptureConsumer(log, mapper, TOPIC_PREFIX, HEARTBEAT_PREFIX, stats,
+                keeper.current().resumePosition(), 250, checkpointSpacingBytes, 8192);
+        CaptureConsumer consumer = new CaptureConsumer(log, mapper, config.slot(), HEARTBEAT_PREFIX, stats,
                 checkpoints, InstantSource.system());
         batchesAtStart = stats.batches.get();
         DebeziumEngine<RecordChangeEvent<SourceRecord>> e = new ConvertingAsyncEngineBuilderFactory()
@@ -212,7 +219,8 @@ public final class Capture implements AutoCloseable {
         p.setProperty("database.user", user);
         String password = config.password() != null ? config.password() : driver.getProperty("password", "");
         p.setProperty("database.password", password);
-        p.setProperty("topic.prefix", TOPIC_PREFIX);
+        // the slot names the offsets' partition and Debezium's JMX beans: two relays in one JVM must differ
+        p.setProperty("topic.prefix", config.slot());
         p.setProperty("plugin.name", "pgoutput");
         p.setProperty("slot.name", config.slot());
         p.setProperty("publication.name", config.publication());
@@ -221,6 +229,7 @@ public final class Capture implements AutoCloseable {
         p.setProperty("provide.transaction.metadata", "true");
         p.setProperty("heartbeat.interval.ms", Long.toString(config.heartbeat().toMillis()));
         p.setProperty("heartbeat.topics.prefix", HEARTBEAT_PREFIX);
+
         p.setProperty("poll.interval.ms", Long.toString(config.pollInterval().toMillis()));
         p.setProperty("max.batch.size", "20480");
         p.setProperty("max.queue.size", "81920");

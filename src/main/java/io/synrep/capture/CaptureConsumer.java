@@ -32,6 +32,7 @@ final class CaptureConsumer implements DebeziumEngine.ChangeConsumer<RecordChang
     private final TransactionMapper mapper;
     private final String transactionTopic;
     private final String heartbeatTopic;
+    private final String messageTopic;
     private final CaptureStats stats;
     private final Checkpoints<RecordChangeEvent<SourceRecord>> checkpoints;
     private final InstantSource clock;
@@ -43,6 +44,7 @@ final class CaptureConsumer implements DebeziumEngine.ChangeConsumer<RecordChang
         this.mapper = mapper;
         this.transactionTopic = topicPrefix + ".transaction";
         this.heartbeatTopic = heartbeatTopicPrefix + "." + topicPrefix;
+        this.messageTopic = topicPrefix + ".message";
         this.stats = stats;
         this.checkpoints = checkpoints;
         this.clock = clock;
@@ -78,7 +80,9 @@ final class CaptureConsumer implements DebeziumEngine.ChangeConsumer<RecordChang
                     inTransaction = false;
                     checkpoints.offer(position, event, clock.millis());
                 }
-            } else if (topic.startsWith(heartbeatTopic)) {
+            } else if (topic.startsWith(heartbeatTopic) || topic.equals(messageTopic)) {
+                // heartbeats, and logical decoding messages (the relay emits one to move past WAL without commits,
+                // e.g. after a VACUUM): positions without rows
                 stats.heartbeats.incrementAndGet();
                 if (!inTransaction) {
                     Long position = lsnOrNull(r);
@@ -87,7 +91,8 @@ final class CaptureConsumer implements DebeziumEngine.ChangeConsumer<RecordChang
                         checkpoints.offer(position, event, clock.millis());
                     }
                 }
-            } else if (r.value() instanceof Struct v) {
+            } else if (r.value() instanceof Struct v && v.schema().field("source") != null
+                    && v.schema().field("op") != null) {
                 Struct source = v.getStruct("source");
                 String op = v.getString("op");
                 if (!inTransaction) {
@@ -98,6 +103,9 @@ final class CaptureConsumer implements DebeziumEngine.ChangeConsumer<RecordChang
                 mapper.change(source.getString("schema"), source.getString("table"), op.charAt(0),
                         v.getStruct("before"), v.getStruct("after"));
                 stats.changes.incrementAndGet();
+            } else {
+                LOG.debug("ignoring a record on {} that is neither a change, a transaction boundary nor a heartbeat",
+                        topic);
             }
         }
         RecordChangeEvent<SourceRecord> resume = checkpoints.take(log.confirmable());

@@ -6,8 +6,9 @@ import java.util.Iterator;
 /**
  * Records at which capture could resume (transaction ends and heartbeats), kept until the slot may be confirmed
  * past them. The slot may only be confirmed at a position whose rows the log no longer retains, which can be far
- * behind the newest record, so older candidates must be remembered: the newest one always, and earlier ones
- * sampled at least {@code spacingMillis} apart and at most {@code capacity} of them (thinned by half when full).
+ * behind the newest record, so older candidates must be remembered: the newest one always, and earlier ones when
+ * at least {@code spacingMillis} or {@code spacingBytes} of WAL after the previous one kept, at most
+ * {@code capacity} of them (thinned by half when full).
  * Sampling only makes the confirmed position coarser, which costs replay after a restart, never correctness.
  *
  * <p>Not thread-safe: used by the capture thread only.
@@ -18,18 +19,20 @@ final class Checkpoints<E> {
     private record Candidate<E>(long position, E record, long atMillis) {}
 
     private final long spacingMillis;
+    private final long spacingBytes;
     private final int capacity;
     private final ArrayDeque<Candidate<E>> sampled = new ArrayDeque<>();
     private Candidate<E> latest;
     private long marked;
 
     /** @param marked the position capture resumed after: candidates at or below it are never handed out */
-    Checkpoints(long marked, long spacingMillis, int capacity) {
+    Checkpoints(long marked, long spacingMillis, long spacingBytes, int capacity) {
         if (capacity < 2) {
             throw new IllegalArgumentException("capacity must be >= 2");
         }
         this.marked = marked;
         this.spacingMillis = spacingMillis;
+        this.spacingBytes = spacingBytes;
         this.capacity = capacity;
     }
 
@@ -39,7 +42,9 @@ final class Checkpoints<E> {
             return;
         }
         Candidate<E> c = new Candidate<>(position, record, nowMillis);
-        if (latest != null && (sampled.isEmpty() || latest.atMillis() - sampled.peekLast().atMillis() >= spacingMillis)) {
+        if (latest != null && (sampled.isEmpty()
+                || latest.atMillis() - sampled.peekLast().atMillis() >= spacingMillis
+                || latest.position() - sampled.peekLast().position() >= spacingBytes)) {
             sampled.addLast(latest);
             if (sampled.size() > capacity) {
                 thin();

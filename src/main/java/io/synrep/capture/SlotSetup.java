@@ -101,6 +101,7 @@ public final class SlotSetup {
                 LOG.info("created publication {} for {} tables", c.publication(), tables.size());
             }
             String systemId = systemId(conn);
+            awaitInactive(conn, c);
             SlotInfo slot = slotInfo(conn, c);
             List<String> notes = new ArrayList<>();
             RelayState valid = null;
@@ -180,6 +181,39 @@ public final class SlotSetup {
     }
 
     private record SlotInfo(long confirmed) {}
+
+    /**
+     * Waits (up to 10 s) while another connection streams from the slot: a relay that just stopped releases it a
+     * moment after it closed; anything longer is a second consumer.
+     */
+    private static void awaitInactive(Connection conn, CaptureConfig c) throws SQLException {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (true) {
+            Integer pid = null;
+            try (PreparedStatement ps = conn.prepareStatement(
+                    "SELECT active_pid FROM pg_replication_slots WHERE slot_name = ? AND active")) {
+                ps.setString(1, c.slot());
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (rs.next()) {
+                        pid = rs.getInt(1);
+                    }
+                }
+            }
+            if (pid == null) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new SetupException("slot " + c.slot() + " is in use by PostgreSQL backend " + pid
+                        + " (another relay or consumer?); stop it, or give this relay its own --slot");
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new SetupException("interrupted while waiting for slot " + c.slot() + " to be released");
+            }
+        }
+    }
 
     private static SlotInfo slotInfo(Connection conn, CaptureConfig c) throws SQLException {
         try (PreparedStatement ps = conn.prepareStatement(

@@ -55,6 +55,9 @@ public final class Relay implements AutoCloseable {
     private volatile SlotSetup.WalHeld walHeld = new SlotSetup.WalHeld(-1, -1);
     private volatile long caughtUpMillis = -1;
     private long walWarnedAt;
+    private long lastHeadSeen = -1;
+    /** WAL after a head that stood still which is worth a nudge (see {@link #nudge}). */
+    static final long NUDGE_BYTES = 16 * 1024;
 
     private Relay(StreamLog log, Javalin http, String epoch, ScheduledExecutorService ticker, WriterPosition writer,
                   StateKeeper keeper, CaptureConfig captureConfig, StateConfig stateConfig, long startedAtNanos,
@@ -112,6 +115,8 @@ public final class Relay implements AutoCloseable {
                 Position.formatLsn(prepared.horizon()), prepared.horizon(), prepared.epoch());
         WriterPosition writer = new WriterPosition(captureConfig);
         long writerAtStart = writer.get().orElse(-1);
+        // "now" skips what was committed before the restart even while the relay still replays it
+        log.skipHistoryThrough(writerAtStart);
         ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "synrep-ticker");
             t.setDaemon(true);
@@ -149,7 +154,8 @@ public final class Relay implements AutoCloseable {
         Relay relay = new Relay(log, app, prepared.epoch(), ticker, writer, keeper, captureConfig, stateConfig,
                 startedAt, writerAtStart);
         self[0] = relay;
-        relay.capture = new Capture(captureConfig, catalog, log, keeper, () -> relay.reconnect(catalog));
+        relay.capture = new Capture(captureConfig, catalog, log, keeper, () -> relay.reconnect(catalog),
+                Math.max(64 * 1024, stateConfig.maxWalHeld() / 16));
         relay.capture.start();
         try {
             app.start();
@@ -213,34 +219,54 @@ public final class Relay implements AutoCloseable {
         }
     }
 
-    /** Past the cap on WAL held by the slot, drops retained rows so that the slot can advance. */
+    /**
+     * Past the cap on WAL held by the slot (beyond its confirmed position), drops the retained rows in the oldest
+     * half of the cap, so that the slot can advance and settle well under the cap rather than at its edge.
+     */
     private void guardWal() {
         try {
             SlotSetup.WalHeld h = writer.walHeld(captureConfig.slot());
             walHeld = h;
-            long held = h.confirmed();
-            if (held <= stateConfig.maxWalHeld()) {
-                return;
-            }
             OptionalLong w = writer.get();
             if (w.isEmpty()) {
                 return;
             }
-            long target = w.getAsLong() - stateConfig.maxWalHeld();
-            long dropped = log.evictThrough(target);
+            nudge(w.getAsLong());
+            long held = h.confirmed();
+            long cap = stateConfig.maxWalHeld();
+            if (held <= cap) {
+                return;
+            }
+            long dropped = log.evictThrough(w.getAsLong() - cap / 2);
             long now = System.nanoTime();
             if (dropped > 0) {
-                LOG.warn("slot {} holds {} bytes of WAL past its confirmed position, over --max-wal-held {}: dropped {} retained rows; the horizon "
-                        + "is now {} and readers behind it get 410", captureConfig.slot(), held,
-                        stateConfig.maxWalHeld(), dropped, log.horizon());
-            } else if (now - walWarnedAt > 60_000_000_000L) {
+                LOG.warn("slot {} holds {} bytes of WAL past its confirmed position, over --max-wal-held {}: dropped {} "
+                        + "retained rows; the horizon is now {} and readers behind it get 410", captureConfig.slot(),
+                        held, cap, dropped, log.horizon());
+            } else if (log.confirmable() < w.getAsLong() - cap && now - walWarnedAt > 60_000_000_000L) {
                 walWarnedAt = now;
-                LOG.warn("slot {} holds {} bytes of WAL past its confirmed position, over --max-wal-held {}, and the relay retains nothing older "
-                        + "than {}: capture is behind or a long transaction is open on the writer",
-                        captureConfig.slot(), held, stateConfig.maxWalHeld(), log.confirmable());
+                LOG.warn("slot {} holds {} bytes of WAL past its confirmed position, over --max-wal-held {}, and the "
+                        + "relay has not read past {}: capture is behind the writer", captureConfig.slot(), held, cap,
+                        log.confirmable());
             }
         } catch (RuntimeException e) {
             LOG.debug("WAL guard: {}", e.getMessage());
+        }
+    }
+
+    /**
+     * WAL without commits (VACUUM, checkpoints, index builds) reaches no consumer, so neither heartbeats nor the
+     * slot move past it until the next commit. When the head has stood still for a tick with such WAL after it,
+     * the relay emits a logical decoding message (non-transactional, a few bytes), which capture reads as a
+     * position. An idle database with nothing after the head is left alone.
+     */
+    private void nudge(long writerPosition) {
+        long head = log.head();
+        boolean stuck = head == lastHeadSeen && writerPosition - head > NUDGE_BYTES
+                && capture.state() == Capture.State.STREAMING;
+        lastHeadSeen = head;
+        if (stuck) {
+            writer.emitMessage();
         }
     }
 
@@ -364,6 +390,27 @@ public final class Relay implements AutoCloseable {
             }
             return fresh();
         }
+
+        /** Writes a non-transactional logical decoding message, which moves capture past WAL without commits. */
+        synchronized void emitMessage() {
+            try {
+                if (conn == null || conn.isClosed()) {
+                    conn = SlotSetup.connect(config);
+                }
+                try (java.sql.Statement st = conn.createStatement()) {
+                    st.execute("SELECT pg_logical_emit_message(false, 'synrep', '')");
+                }
+            } catch (SQLException e) {
+                if (!emitFailed) {
+                    LOG.warn("cannot emit a logical decoding message to move the slot past WAL without commits ({}); "
+                            + "grant EXECUTE on pg_logical_emit_message to the relay's role", e.getMessage());
+                    emitFailed = true;
+                }
+                closeQuietly();
+            }
+        }
+
+        private boolean emitFailed;
 
         /** The WAL the slot holds on the writer. */
         synchronized SlotSetup.WalHeld walHeld(String slot) {

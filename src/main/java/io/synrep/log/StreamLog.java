@@ -36,6 +36,7 @@ public final class StreamLog {
     private final InstantSource clock;
 
     private volatile boolean started;
+    private long nowFloor = -1;
     private long head;
     private long horizon;
     private long rows;
@@ -96,6 +97,7 @@ public final class StreamLog {
             }
             head = position;
             horizon = position;
+            nowFloor = -1;
         } finally {
             lock.writeLock().unlock();
         }
@@ -316,7 +318,23 @@ public final class StreamLog {
         return new Page(stream, resume, positions, entries, count);
     }
 
-    /** Resolves {@code -1} to the horizon and {@code now} to the head; other positions pass through. */
+    /**
+     * Makes {@code now} resolve to at least {@code position}: after a restart the relay replays rows it had already
+     * served, and a reader asking for {@code now} must skip them too, not only what the replay has reached.
+     */
+    public void skipHistoryThrough(long position) {
+        lock.writeLock().lock();
+        try {
+            nowFloor = position;
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /**
+     * Resolves {@code -1} to the horizon and {@code now} to the head (or to the {@linkplain #skipHistoryThrough
+     * history floor} while the relay is replaying below it); other positions pass through.
+     */
     public long resolve(long token) {
         lock.readLock().lock();
         try {
@@ -324,7 +342,7 @@ public final class StreamLog {
                 return horizon;
             }
             if (token == Position.NOW) {
-                return head;
+                return Math.max(head, nowFloor);
             }
             return token;
         } finally {

@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 class CheckpointsTest {
     @Test
     void takesTheNewestCandidateAtOrBelowTheSafePosition() {
-        Checkpoints<String> c = new Checkpoints<>(-1, 0, 100);
+        Checkpoints<String> c = new Checkpoints<>(-1, 0, Long.MAX_VALUE, 100);
         c.offer(10, "a", 0);
         c.offer(20, "b", 1);
         c.offer(30, "c", 2);
@@ -24,7 +24,7 @@ class CheckpointsTest {
 
     @Test
     void neverHandsOutAPositionAtOrBelowTheResumePoint() {
-        Checkpoints<String> c = new Checkpoints<>(50, 0, 100);
+        Checkpoints<String> c = new Checkpoints<>(50, 0, Long.MAX_VALUE, 100);
         c.offer(40, "replayed", 0);
         c.offer(50, "replayed", 1);
         assertNull(c.take(100), "offsets must never move backwards");
@@ -34,7 +34,7 @@ class CheckpointsTest {
 
     @Test
     void samplesOlderCandidatesBySpacingButAlwaysKeepsTheNewest() {
-        Checkpoints<String> c = new Checkpoints<>(-1, 100, 100);
+        Checkpoints<String> c = new Checkpoints<>(-1, 100, Long.MAX_VALUE, 100);
         for (int i = 1; i <= 1000; i++) {
             c.offer(i, "p" + i, i); // one candidate per millisecond
         }
@@ -46,8 +46,18 @@ class CheckpointsTest {
     }
 
     @Test
+    void alsoKeepsCandidatesSpacedByWalBytesSoTheSlotTrailsByLittle() {
+        Checkpoints<Long> c = new Checkpoints<>(-1, 1_000_000, 1_000, 100);
+        for (long p = 100; p <= 10_000; p += 100) {
+            c.offer(p, p, 0); // all at the same instant: time sampling alone would keep only the first
+        }
+        Long taken = c.take(5_550);
+        assertTrue(taken != null && taken > 5_550 - 1_100, "within one spacing of the safe position: " + taken);
+    }
+
+    @Test
     void thinsByHalfWhenFullSoMemoryStaysBounded() {
-        Checkpoints<Integer> c = new Checkpoints<>(-1, 0, 8);
+        Checkpoints<Integer> c = new Checkpoints<>(-1, 0, Long.MAX_VALUE, 8);
         for (int i = 1; i <= 10_000; i++) {
             c.offer(i, i, i);
         }

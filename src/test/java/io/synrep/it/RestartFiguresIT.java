@@ -50,6 +50,10 @@ class RestartFiguresIT {
         long started = System.nanoTime();
         try (RelayProcess relay = RelayProcess.start(List.of("-Xmx512m"), args)) {
             long serving = (System.nanoTime() - started) / 1_000_000;
+            // a reader asking for "now" while the relay still replays skips the history all the same
+            JsonNode now = get(relay.base() + "/_synapse/replication?device_lists=now&timeout=0");
+            assertTrue(now.path("device_lists").path("position").asLong() >= head, now.toString());
+            assertTrue(now.path("device_lists").path("rows").isEmpty(), "no old rows for a now reader: " + now);
             // the reader holding the old head gets nothing again; one holding -1 gets all retained rows once
             JsonNode none = get(relay.base() + "/_synapse/replication?device_lists=" + head + "&timeout=1000");
             assertTrue(none.path("device_lists").path("rows").isMissingNode()

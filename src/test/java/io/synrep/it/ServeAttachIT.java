@@ -33,7 +33,14 @@ class ServeAttachIT {
                 List.of("--pg-url", url, "--listen", "127.0.0.1:0", "--slot", "attach_slot", "--publication", "attach_pub",
                         "--data-dir", java.nio.file.Files.createTempDirectory("attach").toString()));
              Connection c = TestPostgres.connect(url); Statement st = c.createStatement()) {
+            // serving comes first; /health turns 200 once capture streams (503 "starting" until then)
             HttpResponse<String> health = get(relay.base() + "/health");
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            while (health.statusCode() == 503 && System.nanoTime() < deadline) {
+                assertTrue(health.body().contains("starting"), health.body());
+                Thread.sleep(50);
+                health = get(relay.base() + "/health");
+            }
             assertEquals(200, health.statusCode(), health.body());
             String epoch = health.headers().firstValue("Synrep-Epoch").orElse(null);
             assertNotNull(epoch);

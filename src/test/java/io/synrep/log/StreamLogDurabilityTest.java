@@ -101,4 +101,17 @@ class StreamLogDurabilityTest {
         assertTrue(log.append(tx(1100, "events")));
         assertEquals(1, rows(log, "events", 1000));
     }
+
+    @Test
+    void nowSkipsWhatTheRestartedRelayIsStillReplaying() {
+        StreamLog log = log(100);
+        log.start(100);
+        log.skipHistoryThrough(500);
+        assertEquals(500, log.resolve(io.synrep.protocol.Position.NOW), "replaying: now is the writer's position at start");
+        assertEquals(100, log.resolve(io.synrep.protocol.Position.OLDEST));
+        log.append(tx(300, "events"));
+        assertEquals(500, log.resolve(io.synrep.protocol.Position.NOW));
+        log.append(tx(600, "events"));
+        assertEquals(600, log.resolve(io.synrep.protocol.Position.NOW), "caught up: now is the head again");
+    }
 }
