@@ -35,8 +35,8 @@ class ServeAttachIT {
              Connection c = TestPostgres.connect(url); Statement st = c.createStatement()) {
             // serving comes first; /health turns 200 once capture streams (503 "starting" until then)
             HttpResponse<String> health = get(relay.base() + "/health");
-            long deadline = System.nanoTime() + 60_000_000_000L;
-            while (health.statusCode() == 503 && System.nanoTime() < deadline) {
+            long streamingBy = System.nanoTime() + 60_000_000_000L;
+            while (health.statusCode() == 503 && System.nanoTime() < streamingBy) {
                 assertTrue(health.body().contains("starting"), health.body());
                 Thread.sleep(50);
                 health = get(relay.base() + "/health");
