@@ -19,6 +19,7 @@ public final class Cli {
               serve    the relay: WAL -> streams -> GET /_synapse/replication
               writer   a Synapse-like writer producing concurrent transactions
               tail     a reader printing every row it receives as one JSON line
+              worker   a reader with slaved stores (cached reads of the shared database) and a read API
 
             Run 'synrep <command> --help' for a command's options.
             """;
@@ -37,6 +38,7 @@ public final class Cli {
             case "writer" -> WriterCommand.HELP;
             case "tail" -> TailCommand.HELP;
             case "demo" -> DemoCommand.HELP;
+            case "worker" -> WorkerCommand.HELP;
             default -> null;
         };
         if (help == null) {
@@ -53,6 +55,7 @@ public final class Cli {
                 case "serve" -> ServeCommand.run(rest, out);
                 case "writer" -> WriterCommand.run(rest, out);
                 case "tail" -> TailCommand.run(rest, out, err);
+                case "worker" -> WorkerCommand.run(rest, out);
                 default -> DemoCommand.run(rest, out);
             };
         } catch (Args.UsageException e) {

@@ -5,6 +5,7 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 
 /**
@@ -34,6 +35,7 @@ public final class ReaderCache<K, V> {
     private final AtomicLong generation = new AtomicLong();
     private final AtomicLong loads = new AtomicLong();
     private final AtomicLong discarded = new AtomicLong();
+    private final LongAdder hits = new LongAdder(); // an adder: the hit path is the hot one
 
     public ReaderCache(String name, long maximumSize) {
         this.name = Objects.requireNonNull(name);
@@ -49,6 +51,7 @@ public final class ReaderCache<K, V> {
     public V get(K key, Function<? super K, ? extends V> loader) {
         V hit = cache.getIfPresent(key);
         if (hit != null) {
+            hits.increment();
             return hit;
         }
         int stripe = stripe(key);
@@ -90,6 +93,11 @@ public final class ReaderCache<K, V> {
 
     public long size() {
         return cache.estimatedSize();
+    }
+
+    /** Reads answered from the cache without a load. */
+    public long hits() {
+        return hits.sum();
     }
 
     /** Loads performed, and how many of them raced an invalidation and were not cached. */

@@ -1,0 +1,146 @@
+package io.synrep.cli;
+
+import io.javalin.Javalin;
+import io.synrep.client.CacheRegistry;
+import io.synrep.client.ReplicationClient;
+import io.synrep.client.SlavedStores;
+import io.synrep.client.StoreException;
+import io.synrep.client.TokenStore;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Properties;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running reader process: slaved stores over the shared database, a {@link ReplicationClient} of the relay
+ * feeding their invalidations, and the read API ({@link WorkerApi}). Started in that order — stores first, so that
+ * no row is handled before its caches exist — and stopped in reverse: HTTP first, so that no request sees a
+ * half-stopped worker, then the client, then the pool. Logs a progress line every 10 s. Thread-safe.
+ */
+public final class Worker implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Worker.class);
+
+    /**
+     * What a worker needs. {@code from} is the start token when {@code tokens} holds none ({@code now}, {@code -1}
+     * or a position); {@code cacheSize} bounds every cache; {@code pollTimeout} is how long the relay may hold a
+     * poll, hence how stale the reported position may be on an idle stream (never the data).
+     */
+    public record Settings(URI relay, String pgUrl, String host, int port, String name, TokenStore tokens,
+                           String from, long cacheSize, int poolSize, Duration pollTimeout) {
+        public Settings {
+            Objects.requireNonNull(relay, "relay");
+            Objects.requireNonNull(pgUrl, "pgUrl");
+            Objects.requireNonNull(tokens, "tokens");
+        }
+    }
+
+    private final String name;
+    private final SlavedStores stores;
+    private final ReplicationClient client;
+    private final Javalin http;
+    private final ScheduledExecutorService ticker;
+    private long lastRows;
+    private long lastNanos = System.nanoTime();
+    private boolean closed;
+
+    private Worker(String name, SlavedStores stores, ReplicationClient client, Javalin http,
+                   ScheduledExecutorService ticker) {
+        this.name = name;
+        this.stores = stores;
+        this.client = client;
+        this.http = http;
+        this.ticker = ticker;
+    }
+
+    /**
+     * Starts a worker; failing to reach the database, to read saved tokens or to listen is a
+     * {@link Relay.StartupException} whose message names the fix.
+     */
+    public static Worker start(Settings s) {
+        LOG.info("worker {}: relay {}, database {}, listen {}:{}, tokens {}, from {}, cache size {}, pool {}",
+                s.name(), s.relay(), s.pgUrl().replaceAll("(?i)(password=)[^&]*", "$1***"), s.host(), s.port(),
+                s.tokens().getClass().getSimpleName(), s.from(), s.cacheSize(), s.poolSize());
+        SlavedStores stores;
+        try {
+            stores = SlavedStores.open(s.pgUrl(), new Properties(), s.poolSize(), s.cacheSize());
+        } catch (StoreException e) {
+            throw new Relay.StartupException(e.getMessage());
+        }
+        ReplicationClient client;
+        try {
+            client = stores.attach(ReplicationClient.builder(s.relay())).tokenStore(s.tokens()).from(s.from())
+                    .pollTimeout(s.pollTimeout()).build().start();
+        } catch (RuntimeException e) {
+            stores.close();
+            throw new Relay.StartupException("cannot start reading: " + Relay.rootMessage(e));
+        }
+        Javalin http = WorkerApi.create(client, stores, s.host(), s.port());
+        try {
+            http.start();
+        } catch (RuntimeException e) {
+            client.close();
+            stores.close();
+            throw new Relay.StartupException("cannot listen on " + s.host() + ":" + s.port() + ": "
+                    + Relay.rootMessage(e) + " (is the port in use? choose another with --listen)");
+        }
+        ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "synrep-worker-ticker");
+            t.setDaemon(true);
+            return t;
+        });
+        Worker w = new Worker(s.name(), stores, client, http, ticker);
+        ticker.scheduleAtFixedRate(w::progress, 10, 10, TimeUnit.SECONDS);
+        LOG.info("worker {} serving http://{}:{}/", s.name(), s.host(), http.port());
+        return w;
+    }
+
+    public int port() {
+        return http.port();
+    }
+
+    public ReplicationClient client() {
+        return client;
+    }
+
+    public SlavedStores stores() {
+        return stores;
+    }
+
+    private synchronized void progress() {
+        long now = System.nanoTime();
+        long rows = client.rowsHandled();
+        double perSecond = (rows - lastRows) / Math.max(0.001, (now - lastNanos) / 1e9);
+        lastRows = rows;
+        lastNanos = now;
+        long hits = 0;
+        long loads = 0;
+        long discarded = 0;
+        for (CacheRegistry.Stats c : stores.caches().stats()) {
+            hits += c.hits();
+            loads += c.loads();
+            discarded += c.discardedLoads();
+        }
+        String error = client.lastError();
+        LOG.info("worker {}: {} rows/s, position {}, caches {} hits / {} loads ({} not cached: raced an"
+                        + " invalidation), resyncs {}, errors {}{}", name, String.format("%.1f", perSecond),
+                client.position(), hits, loads, discarded, client.resyncs(), client.errors(),
+                error == null ? "" : " (last: " + error + ")");
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        ticker.shutdownNow();
+        http.stop();
+        client.close();
+        stores.close();
+    }
+}

@@ -1,0 +1,190 @@
+package io.synrep.cli;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import io.synrep.client.ReplicationClient;
+import io.synrep.client.SlavedStores;
+import io.synrep.client.StoreException;
+import io.synrep.client.StreamChangeCache;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The worker's read API: JSON over the slaved stores, for operators and for tests of a real deployment.
+ *
+ * <p>Every read answer carries {@code "position"}: the reader's position observed <em>before</em> the read began,
+ * so the answer reflects every write the writer committed at or before it (the stores' promise). Errors are
+ * {@code {"errcode", "error"}} with a 4xx status (503 when the database cannot be read), never a stack trace.
+ * Field names are snake_case. Thread-safe: Javalin's threads call the stores concurrently.
+ */
+final class WorkerApi {
+    private static final Logger LOG = LoggerFactory.getLogger(WorkerApi.class);
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
+    static final int DEFAULT_LIMIT = 20;
+    static final int MAX_LIMIT = 1000;
+
+    /** A request answered with an error body instead of data. */
+    static final class Problem extends RuntimeException {
+        final int status;
+        final String errcode;
+        final Long position;
+
+        Problem(int status, String errcode, String message, Long position) {
+            super(message, null, false, false);
+            this.status = status;
+            this.errcode = errcode;
+            this.position = position;
+        }
+    }
+
+    private final ReplicationClient client;
+    private final SlavedStores stores;
+
+    private WorkerApi(ReplicationClient client, SlavedStores stores) {
+        this.client = client;
+        this.stores = stores;
+    }
+
+    /** An unstarted app on {@code host:port} (port 0: any free port). */
+    static Javalin create(ReplicationClient client, SlavedStores stores, String host, int port) {
+        WorkerApi api = new WorkerApi(client, stores);
+        return Javalin.create(c -> {
+            c.startup.showJavalinBanner = false;
+            c.startup.showOldJavalinVersionWarning = false;
+            c.jetty.host = host;
+            c.jetty.port = port;
+            ReadRoutes.register(c.routes, api);
+            c.routes.get("/health", api::health);
+            c.routes.get("/position", api::position);
+            c.routes.get("/caches", ctx -> api.send(ctx, 200, JSON.createObjectNode()
+                    .put("unknown_invalidations", stores.caches().unknownInvalidations())
+                    .set("caches", JSON.valueToTree(stores.caches().stats()))));
+            c.routes.exception(Problem.class, (e, ctx) -> api.error(ctx, e));
+            c.routes.exception(StoreException.class, (e, ctx) ->
+                    api.error(ctx, new Problem(503, "M_UNAVAILABLE", e.getMessage(), null)));
+            c.routes.exception(Exception.class, (e, ctx) -> {
+                LOG.error("unexpected error serving {} {}", ctx.method(), ctx.path(), e);
+                api.error(ctx, new Problem(500, "M_UNKNOWN", "internal error: " + e.getClass().getSimpleName(), null));
+            });
+            c.routes.error(404, "*", ctx -> {
+                if (!isJson(ctx)) {
+                    api.error(ctx, new Problem(404, "M_UNRECOGNIZED", "no such endpoint: " + ctx.method() + " "
+                            + ctx.path() + " (see synrep worker --help)", null));
+                }
+            });
+            c.routes.error(405, "*", ctx -> {
+                if (!isJson(ctx)) {
+                    api.error(ctx, new Problem(405, "M_UNRECOGNIZED", "method not allowed: " + ctx.method(), null));
+                }
+            });
+        });
+    }
+
+    /** Reads the position, then {@code read}, and answers {@code {"position": P, field: value}}. */
+    void read(Context ctx, String field, Supplier<Object> read) {
+        long position = client.position();
+        answer(ctx, field, read.get(), position);
+    }
+
+    /** Answers {@code {"position": P, field: value}} for a value read after observing {@code position}. */
+    void answer(Context ctx, String field, Object value, long position) {
+        ObjectNode body = JSON.createObjectNode().put("position", position);
+        body.set(field, JSON.valueToTree(value));
+        send(ctx, 200, body);
+    }
+
+    /** As {@link #read}, for a "changed since P?" question to one change cache. */
+    void changedSince(Context ctx, StreamChangeCache cache, String entity) {
+        long since = longParam(ctx.pathParam("since"), "since");
+        long position = client.position();
+        boolean changed = cache.hasEntityChanged(entity, since);
+        long earliest = cache.earliest();
+        ObjectNode body = JSON.createObjectNode().put("position", position).put("changed", changed);
+        // Long.MAX_VALUE: nothing known yet (no row since start or resync)
+        if (earliest == Long.MAX_VALUE) {
+            body.putNull("known_since");
+        } else {
+            body.put("known_since", earliest);
+        }
+        send(ctx, 200, body);
+    }
+
+    long position() {
+        return client.position();
+    }
+
+    SlavedStores stores() {
+        return stores;
+    }
+
+    private void health(Context ctx) {
+        long position = client.position();
+        ObjectNode body = JSON.createObjectNode()
+                .put("status", position >= 0 ? "reading" : "starting")
+                .put("position", position)
+                .put("last_error", client.lastError());
+        send(ctx, position >= 0 ? 200 : 503, body);
+    }
+
+    private void position(Context ctx) {
+        ObjectNode body = JSON.createObjectNode()
+                .put("position", client.position())
+                .put("epoch", client.epoch())
+                .put("resyncs", client.resyncs())
+                .put("rows", client.rowsHandled())
+                .put("errors", client.errors())
+                .put("last_error", client.lastError());
+        send(ctx, 200, body);
+    }
+
+    static int limit(Context ctx) {
+        String v = ctx.queryParam("limit");
+        if (v == null) {
+            return DEFAULT_LIMIT;
+        }
+        long n = longParam(v, "limit");
+        if (n < 1 || n > MAX_LIMIT) {
+            throw invalid("limit must be between 1 and " + MAX_LIMIT + ", was " + n);
+        }
+        return (int) n;
+    }
+
+    static long longParam(String v, String name) {
+        try {
+            return Long.parseLong(v);
+        } catch (NumberFormatException e) {
+            throw invalid(name + " must be an integer, was '" + v + "'");
+        }
+    }
+
+    static Problem invalid(String message) {
+        return new Problem(400, "M_INVALID_PARAM", message, null);
+    }
+
+    private void error(Context ctx, Problem p) {
+        ObjectNode body = JSON.createObjectNode().put("errcode", p.errcode).put("error", p.getMessage());
+        if (p.position != null) {
+            body.put("position", p.position);
+        }
+        send(ctx, p.status, body);
+    }
+
+    private void send(Context ctx, int status, ObjectNode body) {
+        try {
+            ctx.status(status).contentType("application/json").result(JSON.writeValueAsString(body));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot encode a response", e);
+        }
+    }
+
+    private static boolean isJson(Context ctx) {
+        String ct = ctx.res().getContentType();
+        return ct != null && ct.startsWith("application/json");
+    }
+}

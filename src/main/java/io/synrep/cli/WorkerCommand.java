@@ -1,0 +1,165 @@
+package io.synrep.cli;
+
+import io.synrep.client.TokenStore;
+import io.synrep.protocol.Position;
+import java.io.PrintStream;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+
+/** {@code synrep worker}: a reader process with slaved stores and a small read API. */
+final class WorkerCommand {
+    static final String HELP = """
+            Usage: synrep worker --relay URL --pg-url URL [options]
+
+            Runs a reader like a Synapse worker: follows every stream of the relay, keeps Caffeine
+            caches over reads of the shared database (events, memberships, receipts, account data,
+            tags, push rules, pushers, presence) that the stream rows invalidate, and serves them as
+            JSON. Once the worker has processed position P, no answer is older than what the writer
+            had committed at P; every answer carries "position", the worker's position observed
+            before the read began. Prints "Synrep worker serving http://HOST:PORT/" once serving and
+            a progress line every 10 s on stderr. Stops cleanly on Ctrl-C / SIGTERM.
+
+            Options:
+              --relay URL         the relay, e.g. http://127.0.0.1:9099
+              --pg-url URL        the writer's database (read only), jdbc:postgresql://HOST:PORT/DB
+                                  with credentials as ?user=..&password=.. in the URL
+              --listen HOST:PORT  read API listener (default 127.0.0.1:9100; port 0 = any free port)
+              --name NAME         this worker's name, for its token file/row and logs (default worker)
+              --tokens FILE       where the stream tokens are kept between runs (default
+                                  ./synrep-worker-NAME.tokens.json); 'memory' keeps them in memory
+                                  only, so a restart starts again from --from
+              --token-table       keep the tokens in the table synrep_reader_tokens of --pg-url's
+                                  database (created when absent), one row per --name
+              --from TOKEN        where to start when no tokens were saved: now (default: skip
+                                  history, the caches start empty anyway), -1 (oldest retained),
+                                  a position or an LSN like 0/16B3748
+              --cache-size N      most entries per cache (default 100000)
+              --pool-size N       most database connections (default 8)
+              --poll-timeout D    how long the relay may hold a poll (default 5s); on an idle stream
+                                  the reported position lags by up to this much, the data never does
+              --help              this text
+
+            Read API (GET, JSON; errors are {"errcode","error"}; ids as path segments):
+              /position                              {"position","epoch","resyncs","rows","errors",...}
+              /health                                200 once reading, else 503
+              /events/{event_id}                     {"position","event"}, 404 M_NOT_FOUND if absent
+              /rooms/{room}/latest_events?limit=N    newest first by stream ordering (default 20)
+              /rooms/{room}/receipts                 every user's receipts in the room
+              /users/{user}/rooms                    the user's memberships (room_id, membership, ...)
+              /users/{user}/receipts                 the user's receipts
+              /users/{user}/account_data[?type=T]    global account data, all or one type
+              /users/{user}/account_data/{type}      one type, 404 M_NOT_FOUND if absent
+              /users/{user}/rooms/{room}/account_data
+              /users/{user}/tags                     room -> tag -> content
+              /users/{user}/push_rules               rules replayed from push_rules_stream
+              /users/{user}/pushers  and  /pushers   a user's pushers, every pusher
+              /users/{user}/presence                 latest presence or null
+              /rooms/{room}/changed_since/{P}        {"changed": may it have changed after P?}
+              /users/{user}/changed_since/{P}
+              /users/{user}/devices/{device}/changed_since/{P}
+              /caches                                each cache's size, hits, loads
+            """;
+
+    static final Set<String> OPTIONS = Set.of("relay", "pg-url", "listen", "name", "tokens", "token-table!", "from",
+            "cache-size", "pool-size", "poll-timeout");
+
+    private WorkerCommand() {}
+
+    static int run(List<String> argv, PrintStream out) throws Exception {
+        Worker.Settings settings = settings(Args.parse("worker", argv, OPTIONS));
+        Worker worker = Worker.start(settings);
+        out.println("Synrep worker serving http://" + settings.host() + ":" + worker.port() + "/");
+        out.println("  try: curl http://" + settings.host() + ":" + worker.port() + "/position");
+        out.flush();
+        ServeCommand.awaitShutdown(() -> false, worker);
+        return 0;
+    }
+
+    static Worker.Settings settings(Args a) {
+        URI relay = relay(a.get("relay", null));
+        String pgUrl = a.get("pg-url", null);
+        if (pgUrl == null) {
+            throw new Args.UsageException("worker: --pg-url is required (the writer's database, as the relay's)");
+        }
+        if (!pgUrl.startsWith("jdbc:postgresql://")) {
+            throw new Args.UsageException("worker: --pg-url must look like jdbc:postgresql://HOST:PORT/DB, was "
+                    + pgUrl);
+        }
+        String listen = a.get("listen", "127.0.0.1:9100");
+        int colon = listen.lastIndexOf(':');
+        if (colon <= 0) {
+            throw new Args.UsageException("worker: --listen must be HOST:PORT, was '" + listen + "'");
+        }
+        int port;
+        try {
+            port = Integer.parseInt(listen.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            port = -1;
+        }
+        if (port < 0 || port > 65535) {
+            throw new Args.UsageException("worker: --listen port must be 0..65535, was '"
+                    + listen.substring(colon + 1) + "'");
+        }
+        String name = a.get("name", "worker");
+        if (!name.matches("[A-Za-z0-9_.-]{1,64}")) {
+            throw new Args.UsageException("worker: --name must be 1-64 letters, digits, '_', '.' or '-', was '"
+                    + name + "'");
+        }
+        return new Worker.Settings(relay, pgUrl, listen.substring(0, colon), port, name, tokens(a, pgUrl, name),
+                from(a.get("from", "now")), a.getLong("cache-size", 100_000, 1, 1_000_000_000),
+                (int) a.getLong("pool-size", 8, 1, 256), pollTimeout(a));
+    }
+
+    private static URI relay(String url) {
+        if (url == null) {
+            throw new Args.UsageException("worker: --relay is required, e.g. --relay http://127.0.0.1:9099");
+        }
+        try {
+            URI u = URI.create(url.endsWith("/") ? url.substring(0, url.length() - 1) : url);
+            if (u.getScheme() == null || !u.getScheme().matches("https?") || u.getHost() == null) {
+                throw new IllegalArgumentException();
+            }
+            return u;
+        } catch (IllegalArgumentException e) {
+            throw new Args.UsageException("worker: --relay must be http://HOST:PORT, was '" + url + "'");
+        }
+    }
+
+    private static TokenStore tokens(Args a, String pgUrl, String name) {
+        if (a.flag("token-table")) {
+            if (a.has("tokens")) {
+                throw new Args.UsageException("worker: give --tokens or --token-table, not both");
+            }
+            return TokenStore.table(pgUrl, name);
+        }
+        String file = a.get("tokens", "synrep-worker-" + name + ".tokens.json");
+        return file.equals("memory") ? TokenStore.inMemory() : TokenStore.file(Path.of(file));
+    }
+
+    private static String from(String token) {
+        if (token.equals("now") || token.equals("-1")) {
+            return token;
+        }
+        try {
+            long p = token.contains("/") ? Position.parseLsn(token) : Long.parseLong(token);
+            if (p >= 0) {
+                return Long.toString(p);
+            }
+        } catch (IllegalArgumentException e) {
+            // reported below
+        }
+        throw new Args.UsageException("worker: --from must be now, -1, a position or an LSN like 0/16B3748, was '"
+                + token + "'");
+    }
+
+    private static Duration pollTimeout(Args a) {
+        Duration d = a.getDuration("poll-timeout", Duration.ofSeconds(5));
+        if (d.toMillis() < 1 || d.toMinutes() > 60) {
+            throw new Args.UsageException("worker: --poll-timeout must be between 1ms and 60m, was " + d);
+        }
+        return d;
+    }
+}

@@ -1,0 +1,110 @@
+package io.synrep.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.synrep.cli.Relay;
+import io.synrep.cli.Worker;
+import io.synrep.client.TokenStore;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/** The worker's read API over a real relay and database: answers carry the position, errors are JSON. */
+class WorkerIT {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    @Test
+    void readApiServesStoresWithThePositionObservedBeforeTheRead() throws Exception {
+        String url = TestPostgres.freshDatabase("workerapi");
+        try (Relay relay = RelayFixture.start(url, "workerapi_slot")) {
+            RelayFixture.awaitStreaming(relay);
+            try (Worker worker = Worker.start(new Worker.Settings(URI.create(RelayFixture.base(relay)), url,
+                    "127.0.0.1", 0, "it", TokenStore.inMemory(), "-1", 1000, 2, Duration.ofMillis(500)));
+                 Connection c = TestPostgres.connect(url); Statement st = c.createStatement()) {
+                String base = "http://127.0.0.1:" + worker.port();
+                st.execute("WITH e AS (INSERT INTO events (topological_ordering, event_id, type, room_id, processed,"
+                        + " outlier, stream_ordering) VALUES (1, '$ev1', 'm.room.message', '!room:t', true, false,"
+                        + " nextval('events_stream_seq')))"
+                        + " INSERT INTO event_json (event_id, room_id, internal_metadata, json)"
+                        + " VALUES ('$ev1', '!room:t', '{}', '{\"content\":{\"body\":\"hi\"}}')");
+                st.execute("INSERT INTO receipts_linearized (stream_id, room_id, receipt_type, user_id, event_id, data)"
+                        + " VALUES (nextval('receipts_sequence'), '!room:t', 'm.read', '@u:t', '$e1', '{\"ts\":5}')");
+                long committed = currentLsn(st);
+                JsonNode receipts = awaitPosition(base, "/users/@u:t/receipts", committed);
+                assertEquals("$e1", receipts.get("receipts").get(0).get("event_id").asText());
+                assertEquals(5, receipts.get("receipts").get(0).get("data").get("ts").asInt());
+
+                JsonNode position = get(base + "/position", 200);
+                assertTrue(position.get("position").asLong() >= committed, position.toString());
+                assertTrue(position.has("epoch") && position.has("resyncs") && position.has("rows"),
+                        position.toString());
+                assertEquals("reading", get(base + "/health", 200).get("status").asText());
+
+                JsonNode latest = get(base + "/rooms/!room:t/latest_events?limit=5", 200);
+                assertEquals("$ev1", latest.get("events").get(0).get("event_id").asText());
+                JsonNode event = get(base + "/events/$ev1", 200).get("event");
+                assertEquals("hi", event.get("content").get("body").asText(), event.toString());
+                assertTrue(event.get("redacted_by").isNull());
+                assertTrue(latest.get("position").asLong() >= committed);
+                JsonNode changed = get(base + "/users/@u:t/changed_since/0", 200);
+                assertTrue(changed.get("changed").asBoolean());
+                assertFalse(get(base + "/users/@u:t/changed_since/" + Long.MAX_VALUE / 2, 200)
+                        .get("changed").asBoolean());
+                assertTrue(get(base + "/caches", 200).get("caches").size() >= 10);
+                assertTrue(get(base + "/users/@u:t/presence", 200).get("presence").isNull());
+                assertEquals(0, get(base + "/users/@u:t/tags", 200).get("tags").size());
+
+                JsonNode missing = get(base + "/events/$nope", 404);
+                assertEquals("M_NOT_FOUND", missing.get("errcode").asText());
+                assertTrue(missing.has("position"));
+                assertEquals("M_NOT_FOUND", get(base + "/users/@u:t/account_data/m.direct", 404)
+                        .get("errcode").asText());
+                assertEquals("M_INVALID_PARAM", get(base + "/rooms/!r:t/latest_events?limit=0", 400)
+                        .get("errcode").asText());
+                assertEquals("M_INVALID_PARAM", get(base + "/users/@u:t/changed_since/soon", 400)
+                        .get("errcode").asText());
+                assertEquals("M_UNRECOGNIZED", get(base + "/nothing/here", 404).get("errcode").asText());
+            }
+        }
+    }
+
+    private static long currentLsn(Statement st) throws Exception {
+        try (var rs = st.executeQuery("SELECT pg_current_wal_lsn() - '0/0'::pg_lsn")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    /** Polls {@code path} until its answer's position is at least {@code position}. */
+    private JsonNode awaitPosition(String base, String path, long position) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        JsonNode last = null;
+        while (System.nanoTime() < deadline) {
+            last = get(base + path, 200);
+            if (last.get("position").asLong() >= position) {
+                return last;
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("position never reached " + position + ": " + last);
+    }
+
+    private JsonNode get(String url, int status) throws Exception {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url.replace("$", "%24"))).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(status, r.statusCode(), url + " -> " + r.body());
+        assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith("application/json"));
+        assertFalse(r.body().contains("\tat "));
+        return JSON.readTree(r.body());
+    }
+}
