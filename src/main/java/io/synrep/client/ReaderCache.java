@@ -6,6 +6,8 @@ import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Function;
 
 /**
@@ -16,7 +18,8 @@ import java.util.function.Function;
  * {@code get(key, loader)} would cache the value read before the change, stale for ever. Here every key maps to one
  * of {@value #STRIPES} invalidation counters; a load notes its counter (and the cache's generation) before it reads
  * and stores its value only if neither moved, checked and stored atomically with the key's invalidation (both run
- * in Caffeine's per-key {@code compute}). A load that raced an invalidation still returns its value to its own
+ * in Caffeine's per-key {@code compute}; {@link #invalidateAll()} is not per-key, so it excludes stores while it
+ * bumps the generation and sweeps). A load that raced an invalidation still returns its value to its own
  * caller, whose request began before the change was processed, but never caches it. A counter shared by two keys
  * only costs a skipped store.
  *
@@ -36,6 +39,9 @@ public final class ReaderCache<K, V> {
     private final AtomicLong loads = new AtomicLong();
     private final AtomicLong discarded = new AtomicLong();
     private final LongAdder hits = new LongAdder(); // an adder: the hit path is the hot one
+    // invalidateAll sweeps a snapshot of the entries, which misses a store that passed its generation check but is
+    // not yet visible: stores share this lock, invalidateAll takes it exclusively (only misses pay for it)
+    private final ReadWriteLock storeLock = new ReentrantReadWriteLock();
 
     public ReaderCache(String name, long maximumSize) {
         this.name = Objects.requireNonNull(name);
@@ -62,13 +68,18 @@ public final class ReaderCache<K, V> {
         if (loaded == null) {
             return null;
         }
-        cache.asMap().compute(key, (k, old) -> {
-            if (invalidations.get(stripe) == seen && generation.get() == gen) {
-                return loaded;
-            }
-            discarded.incrementAndGet();
-            return old;
-        });
+        storeLock.readLock().lock();
+        try {
+            cache.asMap().compute(key, (k, old) -> {
+                if (invalidations.get(stripe) == seen && generation.get() == gen) {
+                    return loaded;
+                }
+                discarded.incrementAndGet();
+                return old;
+            });
+        } finally {
+            storeLock.readLock().unlock();
+        }
         return loaded;
     }
 
@@ -82,8 +93,13 @@ public final class ReaderCache<K, V> {
 
     /** Drops everything; loads in flight will not be cached. */
     public void invalidateAll() {
-        generation.incrementAndGet();
-        cache.invalidateAll();
+        storeLock.writeLock().lock();
+        try {
+            generation.incrementAndGet();
+            cache.invalidateAll();
+        } finally {
+            storeLock.writeLock().unlock();
+        }
     }
 
     /** The value cached for {@code key}, without loading; for tests and diagnostics. */

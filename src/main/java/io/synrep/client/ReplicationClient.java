@@ -209,10 +209,14 @@ public final class ReplicationClient implements AutoCloseable {
             return null;
         }
         if (status == 503 || status >= 500 || status == 429) {
-            errors.incrementAndGet();
-            lastError = "HTTP " + status + (errcode == null ? "" : " " + errcode);
+            String what = "HTTP " + status + (errcode == null ? "" : " " + errcode);
             long retry = r.headers().firstValueAsLong("Retry-After").orElse(0);
-            return retry > 0 ? Duration.ofSeconds(Math.min(retry, 60)) : firstBackoff;
+            if (retry <= 0) {
+                throw new IOException("relay answered " + what); // the loop counts it and backs off exponentially
+            }
+            errors.incrementAndGet();
+            lastError = what;
+            return Duration.ofSeconds(Math.min(retry, 60));
         }
         throw new IllegalStateException("relay refused the request: HTTP " + status + " "
                 + new String(r.body(), StandardCharsets.UTF_8));
@@ -223,21 +227,41 @@ public final class ReplicationClient implements AutoCloseable {
             resync(epoch, null);
             return;
         }
+        // A stream cut short by the limit resumes below the others. Hand over rows only up to the lowest position
+        // any stream reached, and hold every stream there, so that rows go out in position order across streams
+        // from one response to the next as well; rows above it come again in the next response.
+        Map<String, JsonNode> pages = new LinkedHashMap<>();
+        long cutoff = Long.MAX_VALUE;
+        for (Map.Entry<String, JsonNode> e : body.properties()) {
+            if (handlers.containsKey(e.getKey())) {
+                JsonNode position = e.getValue().path("position");
+                if (!position.isIntegralNumber()) {
+                    throw new IllegalStateException("relay answered without a position for " + e.getKey());
+                }
+                pages.put(e.getKey(), e.getValue());
+                cutoff = Math.min(cutoff, position.asLong());
+            }
+        }
         List<Row> batch = new ArrayList<>();
         Map<String, String> next = new LinkedHashMap<>(sent.byStream());
-        for (Map.Entry<String, JsonNode> e : body.properties()) {
+        for (Map.Entry<String, JsonNode> e : pages.entrySet()) {
             String stream = e.getKey();
-            if (!handlers.containsKey(stream)) {
-                continue;
-            }
             JsonNode s = e.getValue();
             List<String> names = new ArrayList<>();
             s.path("field_names").forEach(n -> names.add(n.asText()));
             List<String> fields = List.copyOf(names);
             for (JsonNode values : s.path("rows")) {
-                batch.add(new Row(stream, values.path(0).asLong(), fields, values));
+                long position = values.path(0).asLong();
+                if (position <= cutoff) {
+                    batch.add(new Row(stream, position, fields, values));
+                }
             }
-            next.put(stream, s.path("position").asText());
+            String held = sent.byStream().get(stream);
+            long reached = Math.min(s.path("position").asLong(), cutoff);
+            if (held != null && !held.equals("-1") && !held.equals("now")) {
+                reached = Math.max(reached, Long.parseLong(held)); // never move a stream back
+            }
+            next.put(stream, Long.toString(reached));
         }
         // position order across streams; the sort is stable, so a stream's rows keep their order
         batch.sort(Comparator.comparingLong(Row::position));

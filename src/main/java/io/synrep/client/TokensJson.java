@@ -1,6 +1,5 @@
 package io.synrep.client;
 
-import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -27,11 +26,32 @@ final class TokensJson {
 
     static Tokens read(String text) throws IOException {
         JsonNode n = JSON.readTree(text);
-        if (n == null || !n.isObject() || !n.has("tokens")) {
+        if (n == null || !n.isObject() || !n.path("tokens").isObject()) {
             throw new IOException("not a tokens object");
         }
-        Map<String, String> tokens = JSON.convertValue(n.get("tokens"), new TypeReference<Map<String, String>>() {});
-        String epoch = n.hasNonNull("epoch") ? n.get("epoch").asText() : null;
-        return new Tokens(epoch, tokens);
+        // validate here: a damaged token would otherwise surface later as a refused request, retried for ever
+        Map<String, String> tokens = new LinkedHashMap<>();
+        for (Map.Entry<String, JsonNode> e : n.get("tokens").properties()) {
+            JsonNode v = e.getValue();
+            String t = v.isIntegralNumber() && v.canConvertToLong() ? v.asText() : v.isTextual() ? v.asText() : null;
+            if (t == null || !(t.equals("now") || isLong(t))) {
+                throw new IOException("bad token for stream " + e.getKey() + ": " + v);
+            }
+            tokens.put(e.getKey(), t);
+        }
+        JsonNode epoch = n.path("epoch");
+        if (!epoch.isMissingNode() && !epoch.isNull() && !epoch.isTextual()) {
+            throw new IOException("bad epoch: " + epoch);
+        }
+        return new Tokens(epoch.isTextual() ? epoch.asText() : null, tokens);
+    }
+
+    private static boolean isLong(String s) {
+        try {
+            Long.parseLong(s);
+            return true;
+        } catch (NumberFormatException e) {
+            return false;
+        }
     }
 }
