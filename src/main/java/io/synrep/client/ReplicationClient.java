@@ -154,7 +154,9 @@ public final class ReplicationClient implements AutoCloseable {
                 if (!running) {
                     return;
                 }
-            } catch (IOException | RuntimeException e) {
+            } catch (IOException | RuntimeException | AssertionError | StackOverflowError e) {
+                // a handler's failure (an assertion in a test, a bug) must not end the reader silently: count it,
+                // back off, and deliver the same rows again
                 if (!running) {
                     return;
                 }
