@@ -53,6 +53,7 @@ public final class Capture implements AutoCloseable {
     private final StreamLog log;
     private final StateKeeper keeper;
     private final Reconnect reconnect;
+    private final VisibilityGate gate;
     private final CaptureConsumer.CaptureStats stats = new CaptureConsumer.CaptureStats();
     private final ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "synrep-capture");
@@ -88,6 +89,7 @@ public final class Capture implements AutoCloseable {
         this.log = log;
         this.keeper = keeper;
         this.reconnect = reconnect;
+        this.gate = new VisibilityGate(config);
     }
 
     public synchronized void start() {
@@ -106,7 +108,7 @@ public final class Capture implements AutoCloseable {
         Checkpoints<RecordChangeEvent<SourceRecord>> checkpoints = new Checkpoints<>(
                 keeper.current().resumePosition(), 250, checkpointSpacingBytes, 8192);
         CaptureConsumer consumer = new CaptureConsumer(log, mapper, config.slot(), HEARTBEAT_PREFIX, stats,
-                checkpoints, InstantSource.system());
+                checkpoints, InstantSource.system(), gate);
         batchesAtStart = stats.batches.get();
         DebeziumEngine<RecordChangeEvent<SourceRecord>> e = new ConvertingAsyncEngineBuilderFactory()
                 .builder(ChangeEventFormat.of(Connect.class))
@@ -280,6 +282,7 @@ public final class Capture implements AutoCloseable {
         if (mapper != null) {
             mapper.reset();
         }
+        gate.close();
     }
 
     private static String rootMessage(Throwable t) {

@@ -23,6 +23,10 @@ import org.slf4j.LoggerFactory;
  * one at or below {@link StreamLog#confirmable()} is marked processed. So Debezium's offsets, and through them the
  * slot, only advance past rows the log no longer retains: after a crash, capture replays every retained row.
  *
+ * <p>A batch is handled only once its transactions are visible to new snapshots of the database ({@link
+ * VisibilityGate}): the slot may send a commit before PostgreSQL shows it to queries, and a reader at a position
+ * must find at least what was committed there.
+ *
  * <p>Runs on Debezium's single consumer thread; not thread-safe.
  */
 final class CaptureConsumer implements DebeziumEngine.ChangeConsumer<RecordChangeEvent<SourceRecord>> {
@@ -36,10 +40,12 @@ final class CaptureConsumer implements DebeziumEngine.ChangeConsumer<RecordChang
     private final CaptureStats stats;
     private final Checkpoints<RecordChangeEvent<SourceRecord>> checkpoints;
     private final InstantSource clock;
+    private final VisibilityGate gate;
     private boolean inTransaction;
 
     CaptureConsumer(StreamLog log, TransactionMapper mapper, String topicPrefix, String heartbeatTopicPrefix,
-                    CaptureStats stats, Checkpoints<RecordChangeEvent<SourceRecord>> checkpoints, InstantSource clock) {
+                    CaptureStats stats, Checkpoints<RecordChangeEvent<SourceRecord>> checkpoints, InstantSource clock,
+                    VisibilityGate gate) {
         this.log = log;
         this.mapper = mapper;
         this.transactionTopic = topicPrefix + ".transaction";
@@ -48,12 +54,15 @@ final class CaptureConsumer implements DebeziumEngine.ChangeConsumer<RecordChang
         this.stats = stats;
         this.checkpoints = checkpoints;
         this.clock = clock;
+        this.gate = gate;
     }
 
     @Override
     public void handleBatch(List<RecordChangeEvent<SourceRecord>> records,
                             DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer)
             throws InterruptedException {
+        // nothing of this batch is published before its transactions are visible to the readers' queries
+        gate.await(endedTransactions(records));
         for (RecordChangeEvent<SourceRecord> event : records) {
             SourceRecord r = event.record();
             String topic = r.topic();
@@ -115,6 +124,26 @@ final class CaptureConsumer implements DebeziumEngine.ChangeConsumer<RecordChang
         }
         stats.batches.incrementAndGet();
         committer.markBatchFinished();
+    }
+
+    /** The ids of the transactions whose END record is in {@code records} (Debezium's id is "xid:lsn"). */
+    private long[] endedTransactions(List<RecordChangeEvent<SourceRecord>> records) {
+        long[] xids = new long[records.size()];
+        int n = 0;
+        for (RecordChangeEvent<SourceRecord> event : records) {
+            SourceRecord r = event.record();
+            if (r.topic().equals(transactionTopic) && r.value() instanceof Struct v
+                    && !"BEGIN".equals(v.getString("status"))) {
+                String id = v.getString("id");
+                int colon = id == null ? -1 : id.indexOf(':');
+                try {
+                    xids[n++] = Long.parseLong(colon < 0 ? id : id.substring(0, colon)) & 0xFFFFFFFFL;
+                } catch (NumberFormatException e) {
+                    throw new IllegalStateException("transaction id '" + id + "' is not xid:lsn", e);
+                }
+            }
+        }
+        return java.util.Arrays.copyOf(xids, n);
     }
 
     private static long lsn(SourceRecord r) {

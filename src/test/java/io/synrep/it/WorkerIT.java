@@ -37,9 +37,15 @@ class WorkerIT {
                         + " nextval('events_stream_seq')))"
                         + " INSERT INTO event_json (event_id, room_id, internal_metadata, json)"
                         + " VALUES ('$ev1', '!room:t', '{}', '{\"content\":{\"body\":\"hi\"}}')");
+                // a WAL position taken inside the transaction, before its commit: a worker position at or past it
+                // can only come from this commit (nothing else writes here), unlike pg_current_wal_lsn() after the
+                // commit, which WAL without commits (autovacuum) may push past any position the relay reports
+                c.setAutoCommit(false);
                 st.execute("INSERT INTO receipts_linearized (stream_id, room_id, receipt_type, user_id, event_id, data)"
                         + " VALUES (nextval('receipts_sequence'), '!room:t', 'm.read', '@u:t', '$e1', '{\"ts\":5}')");
                 long committed = currentLsn(st);
+                c.commit();
+                c.setAutoCommit(true);
                 JsonNode receipts = awaitPosition(base, "/users/@u:t/receipts", committed);
                 assertEquals("$e1", receipts.get("receipts").get(0).get("event_id").asText());
                 assertEquals(5, receipts.get("receipts").get(0).get("data").get("ts").asInt());
