@@ -271,12 +271,16 @@ public final class Relay implements AutoCloseable {
     }
 
     private void checkCaughtUp() {
-        if (caughtUpMillis >= 0 || writerAtStart < 0 || log.head() < writerAtStart) {
+        if (caughtUpMillis >= 0 || writerAtStart < 0) {
+            return;
+        }
+        StreamLog.Stats s = log.stats(); // head and counts from one snapshot: the capture counters trail appends
+        if (s.head() < writerAtStart) {
             return;
         }
         caughtUpMillis = (System.nanoTime() - startedAtNanos) / 1_000_000;
         LOG.info("caught up with the writer's WAL at start ({}) {} ms after start: {} transactions, {} rows replayed",
-                Position.formatLsn(writerAtStart), caughtUpMillis, capture.transactions(), capture.rows());
+                Position.formatLsn(writerAtStart), caughtUpMillis, s.appendedTransactions(), s.appendedRows());
     }
 
     private long lastRows;

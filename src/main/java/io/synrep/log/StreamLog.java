@@ -42,6 +42,7 @@ public final class StreamLog {
     private long rows;
     private long bytes;
     private long appendedRows;
+    private long appendedTransactions;
 
     private record TxEntry(long position, long appendedAtMillis, int rows, long bytes) {}
 
@@ -197,6 +198,7 @@ public final class StreamLog {
                 rows += txRows;
                 bytes += txBytes;
                 appendedRows += txRows;
+                appendedTransactions++;
             }
             evict();
         } finally {
@@ -416,7 +418,7 @@ public final class StreamLog {
         try {
             Map<String, Long> perStream = new LinkedHashMap<>();
             buffers.forEach((k, v) -> perStream.put(k, v.rows()));
-            return new Stats(head, horizon, rows, bytes, appendedRows, perStream);
+            return new Stats(head, horizon, rows, bytes, appendedRows, appendedTransactions, perStream);
         } finally {
             lock.readLock().unlock();
         }
@@ -424,7 +426,7 @@ public final class StreamLog {
 
     /** A point-in-time view of the log's bounds and size. */
     public record Stats(long head, long horizon, long retainedRows, long retainedBytes, long appendedRows,
-                        Map<String, Long> rowsPerStream) {}
+                        long appendedTransactions, Map<String, Long> rowsPerStream) {}
 
     /** The result of one {@link #read}: the head and horizon at that instant and the pages of streams to report. */
     public record Snapshot(long head, long horizon, Map<String, Page> pages) {
