@@ -1,20 +1,15 @@
 package io.synrep.it;
 
-import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -65,36 +60,8 @@ public final class RelayProcess implements AutoCloseable {
 
     /** Starts the relay without waiting for it to serve; see {@link #awaitServing}. */
     public static RelayProcess launch(List<String> jvmOptions, List<String> serveArgs) throws IOException {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.addAll(jvmOptions);
-        cmd.add("-jar");
-        cmd.add(jar());
-        cmd.add("serve");
-        cmd.addAll(serveArgs);
-        Path out = Files.createTempFile("synrep-relay", ".log");
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        CompletableFuture<Integer> port = new CompletableFuture<>();
-        CompletableFuture<Void> drained = new CompletableFuture<>();
-        Thread pump = new Thread(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = r.readLine()) != null) {
-                    Files.writeString(out, line + "\n", StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.APPEND);
-                    Matcher m = SERVING.matcher(line);
-                    if (m.find()) {
-                        port.complete(Integer.parseInt(m.group(1)));
-                    }
-                }
-            } catch (IOException ignored) {
-                // process gone
-            }
-            port.complete(-1);
-            drained.complete(null);
-        }, "relay-output");
-        pump.setDaemon(true);
-        pump.start();
-        return new RelayProcess(p, out, port, drained);
+        JarProcess j = JarProcess.launch("serve", jvmOptions, serveArgs, SERVING);
+        return new RelayProcess(j.process(), j.output(), j.port(), j.drained());
     }
 
     /**

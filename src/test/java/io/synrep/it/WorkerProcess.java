@@ -2,25 +2,19 @@ package io.synrep.it;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -60,37 +54,8 @@ public final class WorkerProcess implements AutoCloseable {
 
     /** Starts a worker without waiting for it to serve; see {@link #awaitServingOrFail}. */
     public static WorkerProcess launch(List<String> jvmOptions, List<String> workerArgs) throws IOException {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.addAll(jvmOptions);
-        cmd.add("-jar");
-        cmd.add(RelayProcess.jar());
-        cmd.add("worker");
-        cmd.addAll(workerArgs);
-        Path out = Files.createTempFile("synrep-worker", ".log");
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        CompletableFuture<Integer> port = new CompletableFuture<>();
-        CompletableFuture<Void> drained = new CompletableFuture<>();
-        Thread pump = new Thread(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(),
-                    StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = r.readLine()) != null) {
-                    Files.writeString(out, line + "\n", StandardCharsets.UTF_8, StandardOpenOption.APPEND);
-                    Matcher m = SERVING.matcher(line);
-                    if (m.find()) {
-                        port.complete(Integer.parseInt(m.group(1)));
-                    }
-                }
-            } catch (IOException ignored) {
-                // process gone
-            }
-            port.complete(-1);
-            drained.complete(null);
-        }, "worker-output");
-        pump.setDaemon(true);
-        pump.start();
-        return new WorkerProcess(p, out, port, drained);
+        JarProcess j = JarProcess.launch("worker", jvmOptions, workerArgs, SERVING);
+        return new WorkerProcess(j.process(), j.output(), j.port(), j.drained());
     }
 
     /** Waits (up to 120 s) until the worker prints that it serves; fails with its output otherwise. */
