@@ -191,7 +191,7 @@ public final class ReplicationClient implements AutoCloseable {
             q.append("&epoch=").append(enc(current.epoch()));
         }
         HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(relay.resolve(q.toString()))
-                .timeout(pollTimeout.plusSeconds(30)).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+                .timeout(pollTimeout.plusSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
         String epoch = r.headers().firstValue("Synrep-Epoch").orElse(null);
         int status = r.statusCode();
         if (status == 200) {
