@@ -128,7 +128,8 @@ final class CaptureConsumer implements DebeziumEngine.ChangeConsumer<RecordChang
 
     /** The ids of the transactions whose END record is in {@code records} (Debezium's id is "xid:lsn"). */
     private long[] endedTransactions(List<RecordChangeEvent<SourceRecord>> records) {
-        long[] xids = new long[records.size()];
+        // most records are changes, not transaction ends: start small (a large transaction's batches have none)
+        long[] xids = new long[8];
         int n = 0;
         for (RecordChangeEvent<SourceRecord> event : records) {
             SourceRecord r = event.record();
@@ -136,6 +137,9 @@ final class CaptureConsumer implements DebeziumEngine.ChangeConsumer<RecordChang
                     && !"BEGIN".equals(v.getString("status"))) {
                 String id = v.getString("id");
                 int colon = id == null ? -1 : id.indexOf(':');
+                if (n == xids.length) {
+                    xids = java.util.Arrays.copyOf(xids, n * 2);
+                }
                 try {
                     xids[n++] = Long.parseLong(colon < 0 ? id : id.substring(0, colon)) & 0xFFFFFFFFL;
                 } catch (NumberFormatException e) {
