@@ -3,6 +3,7 @@ package io.synrep.cli;
 import io.synrep.capture.Capture;
 import io.synrep.config.CaptureConfig;
 import io.synrep.config.HttpConfig;
+import io.synrep.config.OpsConfig;
 import io.synrep.config.RetentionConfig;
 import io.synrep.config.StateConfig;
 import io.synrep.protocol.Position;
@@ -20,7 +21,8 @@ final class ServeCommand {
             Usage: synrep serve [options]
 
             Runs the relay: reads the writer's WAL through a logical replication slot and serves
-            GET /_synapse/replication (long-poll) and GET /health.
+            GET /_synapse/replication (long-poll), /health, /health/live, /health/ready, /status,
+            /metrics (Prometheus), /openapi.json and a status page at /.
 
             Without --pg-url an embedded PostgreSQL (wal_level=logical) is started, sql/schema.sql is
             applied, and its JDBC URL is printed so that you can write to it.
@@ -51,6 +53,8 @@ final class ServeCommand {
               --retention-age D     drop rows older than this (default 1h)
               --max-timeout-ms N    cap on a request's timeout (default 60000)
               --max-waiting N       most long-polls held at once (default 20000)
+              --ready-max-lag N     GET /health/ready answers 503 when capture lags the writer's WAL by
+                                    more than N bytes (default 67108864)
               --spill-dir DIR       where transactions larger than the spill threshold are kept
                                     (default DIR/spill under --data-dir; files left by a crash are
                                     deleted at start)
@@ -62,7 +66,7 @@ final class ServeCommand {
 
     static final Set<String> OPTIONS = Set.of("pg-url", "pg-user", "pg-password", "listen", "slot", "publication",
             "catalog", "data-dir", "offset-store", "start-lsn", "max-wal-held", "pg-port", "heartbeat", "retention-rows", "retention-bytes", "retention-age",
-            "max-timeout-ms", "max-waiting", "spill-dir", "spill-threshold");
+            "max-timeout-ms", "max-waiting", "spill-dir", "spill-threshold", "ready-max-lag");
 
     private ServeCommand() {}
 
@@ -90,7 +94,7 @@ final class ServeCommand {
         CaptureConfig capture = o.capture(url, dataDir);
         Relay relay;
         try {
-            relay = Relay.start(capture, o.http, o.retention, o.catalog, o.state(dataDir));
+            relay = Relay.start(capture, o.http, o.retention, o.catalog, o.state(dataDir), o.ops);
         } catch (RuntimeException e) {
             if (embedded != null) {
                 embedded.close();
@@ -152,6 +156,7 @@ final class ServeCommand {
         RetentionConfig retention;
         Path spillDir;
         long spillThreshold;
+        OpsConfig ops;
 
         static Options from(Args a) {
             Options o = new Options();
@@ -208,6 +213,7 @@ final class ServeCommand {
             String spill = a.get("spill-dir", null);
             o.spillDir = spill == null ? null : Path.of(spill);
             o.spillThreshold = a.getLong("spill-threshold", CaptureConfig.DEFAULT_SPILL_THRESHOLD, 1, Long.MAX_VALUE);
+            o.ops = new OpsConfig(a.getLong("ready-max-lag", OpsConfig.DEFAULT_READY_MAX_LAG, 0, Long.MAX_VALUE));
             RetentionConfig r = RetentionConfig.defaults();
             try {
                 o.retention = new RetentionConfig(a.getLong("retention-rows", r.maxRows(), 1, Long.MAX_VALUE),

@@ -91,7 +91,6 @@ final class Metrics implements AutoCloseable {
     void answered(Context ctx, float millis) {
         String status = Integer.toString(ctx.statusCode());
         String endpoint = ENDPOINTS.contains(ctx.path()) ? ctx.path() : "other";
-        registry.counter("synrep.http.responses", "endpoint", endpoint, "status", status).increment();
         if (endpoint.equals(OpsRoutes.REPLICATION)) {
             Timer.builder("synrep.poll.duration")
                     .description("Time from a long-poll's arrival to its answer, by response status")
@@ -100,6 +99,8 @@ final class Metrics implements AutoCloseable {
                     .register(registry) // registered once per status; later calls find it
                     .record((long) (millis * 1_000_000L), TimeUnit.NANOSECONDS);
         }
+        // counted last: a reader that sees the count also sees the latency recorded
+        registry.counter("synrep.http.responses", "endpoint", endpoint, "status", status).increment();
     }
 
     void scrape(Context ctx) {
