@@ -3,6 +3,7 @@ package io.synrep.http;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.javalin.http.Context;
 import io.synrep.log.StreamLog;
+import java.util.Map;
 import java.util.function.IntSupplier;
 
 /**
@@ -44,7 +45,8 @@ final class StatusReport {
         slot.put("wal_unconfirmed_bytes", figures.walUnconfirmed());
         body.put("waiting_requests", waiting.getAsInt());
         body.put("started", log.isStarted());
-        StreamLog.Stats s = log.stats();
+        StreamLog.Report report = log.report(); // totals and streams from one instant: they add up
+        StreamLog.Stats s = report.totals();
         if (log.isStarted()) {
             body.put("position", s.head());
             body.put("horizon", s.horizon());
@@ -57,9 +59,9 @@ final class StatusReport {
         body.put("captured_rows", s.appendedRows());
         body.put("captured_transactions", s.appendedTransactions());
         ObjectNode streams = body.putObject("streams");
-        for (String name : log.streams()) {
-            StreamLog.StreamStats st = log.streamStats(name);
-            ObjectNode n = streams.putObject(name);
+        for (Map.Entry<String, StreamLog.StreamStats> e : report.streams().entrySet()) {
+            StreamLog.StreamStats st = e.getValue();
+            ObjectNode n = streams.putObject(e.getKey());
             if (log.isStarted()) {
                 n.put("position", s.head()); // every stream stands at the head: where a caught-up reader resumes
             } else {

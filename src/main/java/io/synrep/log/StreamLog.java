@@ -419,13 +419,32 @@ public final class StreamLog {
     public Stats stats() {
         lock.readLock().lock();
         try {
-            Map<String, Long> perStream = new LinkedHashMap<>();
-            buffers.forEach((k, v) -> perStream.put(k, v.rows()));
-            return new Stats(head, horizon, rows, bytes, appendedRows, appendedTransactions, perStream);
+            return statsLocked();
         } finally {
             lock.readLock().unlock();
         }
     }
+
+    private Stats statsLocked() {
+        Map<String, Long> perStream = new LinkedHashMap<>();
+        buffers.forEach((k, v) -> perStream.put(k, v.rows()));
+        return new Stats(head, horizon, rows, bytes, appendedRows, appendedTransactions, perStream);
+    }
+
+    /** The log's totals and every stream's figures, all from one instant (for the status report). */
+    public Report report() {
+        lock.readLock().lock();
+        try {
+            Map<String, StreamStats> streams = new LinkedHashMap<>();
+            buffers.forEach((k, b) -> streams.put(k, new StreamStats(b.appendedRows(), b.rows(), b.lastAppended())));
+            return new Report(statsLocked(), streams);
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /** Totals and per-stream figures taken together; {@code streams} is in catalog order. */
+    public record Report(Stats totals, Map<String, StreamStats> streams) {}
 
     /**
      * One stream's figures, read under the log's lock (cheap: three fields), for status and metrics.
