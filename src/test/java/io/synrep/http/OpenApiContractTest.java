@@ -2,32 +2,20 @@ package io.synrep.http;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.networknt.schema.Error;
-import com.networknt.schema.InputFormat;
-import com.networknt.schema.Schema;
-import com.networknt.schema.SchemaRegistry;
-import com.networknt.schema.SpecificationVersion;
 import io.synrep.config.HttpConfig;
 import io.synrep.config.OpsConfig;
 import io.synrep.config.RetentionConfig;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -42,19 +30,15 @@ import org.junit.jupiter.api.Test;
  */
 class OpenApiContractTest {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final SchemaRegistry SCHEMAS = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12);
 
+    private OpenApiCheck api;
     private JsonNode doc;
-    private final Set<String> covered = new TreeSet<>();
     private final List<OpsServer> servers = new ArrayList<>();
 
     @BeforeEach
-    void loadDocument() throws IOException {
-        try (InputStream in = HttpApi.class.getResourceAsStream("openapi.json")) {
-            assertNotNull(in, "openapi.json is shipped next to HttpApi");
-            doc = JSON.readTree(in);
-        }
-        assertTrue(doc.get("openapi").asText().startsWith("3.1"));
+    void loadDocument() {
+        api = OpenApiCheck.load(HttpApi.class, "openapi.json");
+        doc = api.doc();
     }
 
     @AfterEach
@@ -118,7 +102,7 @@ class OpenApiContractTest {
         check(unstarted, r, "events=-1", 503, "M_NOT_READY");
         check(unstarted, "/status", "", 200, null);
 
-        assertEquals(documentedResponses(), covered, "every documented path and status is exercised");
+        assertEquals(api.documented(), api.covered(), "every documented path and status is exercised");
     }
 
     @Test
@@ -154,65 +138,14 @@ class OpenApiContractTest {
     }
 
     private JsonNode check(OpsServer s, String path, String query, int status, String errcode) {
-        HttpResponse<String> r = s.get(query.isEmpty() ? path : path + "?" + query);
-        return checkResponse(path, r, status, errcode);
+        return checkResponse(path, s.get(query.isEmpty() ? path : path + "?" + query), status, errcode);
     }
 
     private JsonNode checkResponse(String path, HttpResponse<String> r, int status, String errcode) {
-        String where = path + " -> " + r.statusCode() + " " + r.body();
-        assertEquals(status, r.statusCode(), where);
-        JsonNode response = doc.at("/paths/" + path.replace("~", "~0").replace("/", "~1") + "/get/responses/" + status);
-        if (response.isMissingNode()) {
-            fail("undocumented response: " + where);
-        }
-        covered.add(path + " " + status);
-        String mediaType = r.headers().firstValue("Content-Type").orElse("").split(";")[0].trim();
-        assertTrue(response.path("content").has(mediaType), "documented media type " + mediaType + ": " + where);
-        for (Iterator<Map.Entry<String, JsonNode>> it = response.path("headers").fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> h = it.next();
-            JsonNode header = resolve(h.getValue());
-            if (header.path("required").asBoolean()) {
-                assertTrue(r.headers().firstValue(h.getKey()).isPresent(), "header " + h.getKey() + ": " + where);
-            }
-        }
-        if (!mediaType.equals("application/json")) {
-            return null;
-        }
-        List<Error> errors = validate(path, status, r.body());
-        assertEquals(List.of(), errors, where);
-        JsonNode body;
-        try {
-            body = JSON.readTree(r.body());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        if (errcode != null) {
-            assertEquals(errcode, body.path("errcode").asText(), where);
-        }
-        return body;
+        return api.check(path, r, status, errcode);
     }
 
-    private JsonNode resolve(JsonNode node) {
-        JsonNode ref = node.get("$ref");
-        return ref == null ? node : doc.at(ref.asText().substring(1));
-    }
-
-    /** Validates a body against the schema documented for the path's GET and status. */
     private List<Error> validate(String path, int status, String body) {
-        JsonNode schema = doc.at("/paths/" + path.replace("/", "~1") + "/get/responses/" + status
-                + "/content/application~1json/schema");
-        assertFalse(schema.isMissingNode(), "no JSON schema documented for " + path + " " + status);
-        ObjectNode wrapper = schema.deepCopy();
-        wrapper.put("$schema", "https://json-schema.org/draft/2020-12/schema");
-        wrapper.set("components", doc.get("components")); // so that #/components/... references resolve
-        Schema s = SCHEMAS.getSchema(wrapper.toString());
-        return s.validate(body, InputFormat.JSON);
-    }
-
-    private Set<String> documentedResponses() {
-        Set<String> all = new TreeSet<>();
-        doc.get("paths").fields().forEachRemaining(p -> p.getValue().fields().forEachRemaining(op ->
-                op.getValue().get("responses").fieldNames().forEachRemaining(st -> all.add(p.getKey() + " " + st))));
-        return all;
+        return api.validate(path, status, body);
     }
 }
