@@ -253,7 +253,8 @@ public final class SlotSetup {
             }
             if (System.nanoTime() > deadline) {
                 throw new SetupException("slot " + c.slot() + " is in use by PostgreSQL backend " + pid
-                        + " (another relay or consumer?); stop it, or give this relay its own --slot");
+                        + " (another relay or consumer?); stop it (SELECT pg_terminate_backend(" + pid + ") if it is stale), "
+                        + "or give this relay its own --slot");
             }
             try {
                 Thread.sleep(100);
