@@ -92,8 +92,15 @@ public final class SlotSetup {
             if (!exists(conn, "SELECT 1 FROM pg_publication WHERE pubname = ?", c.publication())) {
                 List<String> present = columns.keySet().stream().filter(t -> !gaps.missingTables().contains(t)).toList();
                 String list = String.join(", ", present.stream().map(SlotSetup::quoteQualified).toList());
+                String create = "CREATE PUBLICATION " + c.publication() + " FOR TABLE " + list;
                 try (Statement st = conn.createStatement()) {
-                    st.execute("CREATE PUBLICATION " + c.publication() + " FOR TABLE " + list);
+                    st.execute(create);
+                } catch (SQLException e) {
+                    if ("42501".equals(e.getSQLState())) {
+                        throw new SetupException("publication " + c.publication() + " does not exist and this role may "
+                                + "not create it (" + e.getMessage() + "); as the tables' owner run: " + create);
+                    }
+                    throw e;
                 }
                 LOG.info("created publication {} for {} tables", c.publication(), present.size());
             } else if (atStart && !gaps.unpublished().isEmpty()) {

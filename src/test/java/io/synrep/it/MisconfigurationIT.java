@@ -39,6 +39,7 @@ class MisconfigurationIT {
             String[] lines = err.strip().split("\\R");
             assertEquals(1, lines.length, "one line on stderr: " + err);
             assertFalse(err.contains("\tat ") || err.contains("Exception"), "no stack trace: " + err);
+            System.out.println("MESSAGE " + lines[0]);
             return lines[0];
         }
     }
@@ -144,6 +145,21 @@ class MisconfigurationIT {
         assertTrue(line.contains("publication pubgap lacks catalog tables [public.receipts_linearized]"), line);
         assertTrue(line.contains("as the tables' owner run: ALTER PUBLICATION pubgap ADD TABLE "
                 + "\"public\".\"receipts_linearized\""), line);
+    }
+
+    @Test
+    void absentPublicationIsRefusedWithTheCommandWhenTheRoleCannotCreateIt() throws Exception {
+        String url = TestPostgres.freshDatabase("nopub");
+        try (Connection c = TestPostgres.connect(url); Statement st = c.createStatement()) {
+            st.execute("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'synrep_rep') THEN "
+                    + "CREATE ROLE synrep_rep LOGIN REPLICATION; END IF; END $$");
+            st.execute("GRANT SELECT ON ALL TABLES IN SCHEMA public TO synrep_rep");
+        }
+        String line = serve("--pg-url", url.replace("user=postgres", "user=synrep_rep"), "--slot", "nopub",
+                "--publication", "nopub").line();
+        assertTrue(line.contains("publication nopub does not exist and this role may not create it"), line);
+        assertTrue(line.contains("as the tables' owner run: CREATE PUBLICATION nopub FOR TABLE \"public\".\"events\", "),
+                line);
     }
 
     @Test
