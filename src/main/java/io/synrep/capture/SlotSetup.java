@@ -98,7 +98,7 @@ public final class SlotSetup {
                 } catch (SQLException e) {
                     if ("42501".equals(e.getSQLState())) {
                         throw new SetupException("publication " + c.publication() + " does not exist and this role may "
-                                + "not create it (" + e.getMessage() + "); as the tables' owner run: " + create);
+                                + "not create it (" + e.getMessage() + "); as the tables' owner (or a superuser) run: " + create);
                     }
                     throw e;
                 }
@@ -229,8 +229,8 @@ public final class SlotSetup {
         } catch (SQLException e) {
             if ("42501".equals(e.getSQLState())) {
                 throw new SetupException("publication " + publication + " lacks catalog tables " + tables
-                        + " and this role may not add them (" + e.getMessage() + "); as the tables' owner run: "
-                        + sql);
+                        + " and this role may not add them (" + e.getMessage() + "); as the owner of the publication and "
+                        + "the tables (or a superuser) run: " + sql);
             }
             throw e;
         }
