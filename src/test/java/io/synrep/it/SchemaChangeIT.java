@@ -73,6 +73,7 @@ class SchemaChangeIT {
             assertEquals("ok", health(relay).get("streams").get("widgets").asText());
             assertTrue(reader.rows("widgets").stream().allMatch(r -> r.size() == 4), "no extra field");
             assertEquals(Capture.State.STREAMING, relay.capture().state());
+            assertEquals(0, relay.capture().missingColumns(), "an added column is no drift");
         }
     }
 
@@ -97,6 +98,7 @@ class SchemaChangeIT {
                 // rows committed before the drop keep the value they were committed with
                 assertEquals(Arrays.asList("w" + id, id <= 5 ? "red" : null), streamed.get(id));
             }
+            assertTrue(relay.capture().missingColumns() >= 1, "the drift was seen in the changes themselves");
             String state = awaitStreamState(relay, "widgets", "error");
             assertTrue(state.contains("column public.widgets.color does not exist"), state);
             JsonNode h = health(relay);
