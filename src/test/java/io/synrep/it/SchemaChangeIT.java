@@ -85,6 +85,7 @@ class SchemaChangeIT {
             RelayFixture.awaitStreaming(relay);
             Poller reader = new Poller(RelayFixture.base(relay), List.of("widgets", "receipts"), "-1");
             insertWidgets(st, 1, 5);
+            long droppedAt = System.nanoTime();
             st.execute("ALTER TABLE widgets DROP COLUMN color");
             for (int i = 6; i <= 10; i++) {
                 st.execute("INSERT INTO widgets (id, name) VALUES (" + i + ", 'w" + i + "')");
@@ -100,6 +101,7 @@ class SchemaChangeIT {
             }
             assertTrue(relay.capture().missingColumns() >= 1, "the drift was seen in the changes themselves");
             String state = awaitStreamState(relay, "widgets", "error");
+            System.out.println("FIGURES dropped column: error state in /health " + millisSince(droppedAt) + " ms after the DROP");
             assertTrue(state.contains("column public.widgets.color does not exist"), state);
             JsonNode h = health(relay);
             assertEquals("ok", h.get("streams").get("receipts").asText());
@@ -213,6 +215,7 @@ class SchemaChangeIT {
             insertReceipt(st, 1);
             Map<Long, List<String>> before = databaseWidgets(st);
             // dropped right after its last rows, likely before capture decoded them
+            long droppedAt = System.nanoTime();
             st.execute("DROP TABLE widgets");
             for (int i = 2; i <= 10; i++) {
                 insertReceipt(st, i);
@@ -222,6 +225,7 @@ class SchemaChangeIT {
             assertEquals(before, streamedWidgets(reader), "the rows committed before the drop, once each");
 
             String state = awaitStreamState(relay, "widgets", "error");
+            System.out.println("FIGURES dropped table: error state in /health " + millisSince(droppedAt) + " ms after the DROP");
             assertTrue(state.contains("table public.widgets does not exist"), state);
             HttpResponse<String> h = get(RelayFixture.base(relay) + "/health");
             assertEquals(200, h.statusCode(), "the relay still serves the other streams: " + h.body());
@@ -294,6 +298,10 @@ class SchemaChangeIT {
     static Relay start(String url, String slot, Catalog catalog, Path dir) {
         return Relay.start(RelayFixture.capture(url, slot), HttpConfig.defaults().withListen("127.0.0.1", 0),
                 RetentionConfig.defaults(), catalog, StateConfig.inDirectory(dir));
+    }
+
+    static long millisSince(long nanos) {
+        return (System.nanoTime() - nanos) / 1_000_000;
     }
 
     static Path tempDir() throws Exception {
