@@ -8,6 +8,7 @@ import io.synrep.capture.SchemaGaps;
 import io.synrep.capture.SlotSetup;
 import io.synrep.capture.StateKeeper;
 import io.synrep.capture.StateStore;
+import io.synrep.capture.StreamStates;
 import io.synrep.capture.TableStateStore;
 import io.synrep.config.CaptureConfig;
 import io.synrep.config.HttpConfig;
@@ -56,7 +57,7 @@ public final class Relay implements AutoCloseable {
     private volatile SlotSetup.WalHeld walHeld = new SlotSetup.WalHeld(-1, -1);
     private volatile long caughtUpMillis = -1;
     private final Catalog catalog;
-    private volatile Map<String, String> streamStates;
+    private final StreamStates streamStates;
     /** How often the writer's schema is compared with the catalog while streaming. */
     static final long SCHEMA_CHECK_MILLIS = 2000;
     private long walWarnedAt;
@@ -68,8 +69,7 @@ public final class Relay implements AutoCloseable {
                   StateKeeper keeper, CaptureConfig captureConfig, StateConfig stateConfig, long startedAtNanos,
                   long writerAtStart, Catalog catalog) {
         this.catalog = catalog;
-        this.streamStates = new SchemaGaps(List.of(), List.of(), List.of()).streamStates(catalog,
-                captureConfig.publication());
+        this.streamStates = new StreamStates(catalog, captureConfig.publication());
         this.log = log;
         this.http = http;
         this.epoch = epoch;
@@ -150,7 +150,7 @@ public final class Relay implements AutoCloseable {
 
             @Override
             public Map<String, String> streamStates() {
-                return self[0].streamStates;
+                return self[0].streamStates.current();
             }
 
             @Override
@@ -286,33 +286,17 @@ public final class Relay implements AutoCloseable {
         }
     }
 
-    /**
-     * Compares the writer's schema with the catalog and updates each stream's state; a stream entering an error
-     * state is logged at WARN (once), one leaving it at INFO. An unreachable writer leaves the states as they were.
-     */
+    /** Compares the writer's schema with the catalog; an unreachable writer leaves the states as they were. */
     private void checkSchema() {
         SchemaGaps gaps = writer.schemaGaps(catalog.columnsByTable(), captureConfig.publication());
-        if (gaps == null) {
-            return;
+        if (gaps != null) {
+            streamStates.update(gaps);
         }
-        Map<String, String> next = gaps.streamStates(catalog, captureConfig.publication());
-        Map<String, String> previous = streamStates;
-        next.forEach((stream, state) -> {
-            if (state.equals(previous.get(stream))) {
-                return;
-            }
-            if (state.equals(SchemaGaps.OK)) {
-                LOG.info("stream {}: ok again", stream);
-            } else {
-                LOG.warn("stream {}: {}", stream, state);
-            }
-        });
-        streamStates = next;
     }
 
-    /** Each stream's state as of the last schema check (every {@value #SCHEMA_CHECK_MILLIS} ms). */
+    /** Each stream's state as of the last schema check (every {@value #SCHEMA_CHECK_MILLIS} ms), in catalog order. */
     public Map<String, String> streamStates() {
-        return streamStates;
+        return streamStates.current();
     }
 
     private void checkCaughtUp() {

@@ -53,4 +53,16 @@ class SchemaGapsTest {
         assertTrue(states.get("pushers").startsWith("error: table public.pushers does not exist"));
         assertTrue(states.get("to_device").startsWith("error: column public.device_inbox.user_id"), states.get("to_device"));
     }
+
+    @Test
+    void streamStatesReportOnlyChangesAndComeBackToOk() {
+        StreamStates states = new StreamStates(BUILTIN, "synrep");
+        assertTrue(states.current().values().stream().allMatch("ok"::equals));
+        SchemaGaps dropped = new SchemaGaps(List.of("public.pushers"), List.of(), List.of());
+        assertEquals(List.of("pushers"), List.copyOf(states.update(dropped).keySet()));
+        assertEquals(Map.of(), states.update(dropped), "no change, nothing reported again");
+        assertTrue(states.current().get("pushers").startsWith("error: table public.pushers"));
+        assertEquals(Map.of("pushers", "ok"), states.update(new SchemaGaps(List.of(), List.of(), List.of())));
+        assertEquals("ok", states.current().get("pushers"));
+    }
 }
