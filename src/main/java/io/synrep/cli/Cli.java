@@ -5,6 +5,7 @@ import io.synrep.streams.CatalogException;
 import java.io.PrintStream;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Dispatches {@code synrep <command>}. Exit codes: 0 success, 1 runtime failure (message printed, no stack
@@ -20,6 +21,7 @@ public final class Cli {
               writer   a Synapse-like writer producing concurrent transactions
               tail     a reader printing every row it receives as one JSON line
               worker   a reader with slaved stores (cached reads of the shared database) and a read API
+              config   print the effective configuration of serve or worker (secrets masked)
 
             Run 'synrep <command> --help' for a command's options.
             """;
@@ -27,6 +29,11 @@ public final class Cli {
     private Cli() {}
 
     public static int run(String[] args, PrintStream out, PrintStream err) {
+        return run(args, out, err, System.getenv());
+    }
+
+    /** As {@link #run(String[], PrintStream, PrintStream)} with the given environment ({@code SYNREP_*} keys). */
+    public static int run(String[] args, PrintStream out, PrintStream err, Map<String, String> env) {
         if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h") || args[0].equals("help")) {
             out.print(HELP);
             return args.length == 0 ? 2 : 0;
@@ -39,6 +46,7 @@ public final class Cli {
             case "tail" -> TailCommand.HELP;
             case "demo" -> DemoCommand.HELP;
             case "worker" -> WorkerCommand.HELP;
+            case "config" -> ConfigCommand.HELP;
             default -> null;
         };
         if (help == null) {
@@ -52,10 +60,11 @@ public final class Cli {
         }
         try {
             return switch (command) {
-                case "serve" -> ServeCommand.run(rest, out);
+                case "serve" -> ServeCommand.run(rest, env, out);
+                case "config" -> ConfigCommand.run(rest, env, out);
                 case "writer" -> WriterCommand.run(rest, out);
                 case "tail" -> TailCommand.run(rest, out, err);
-                case "worker" -> WorkerCommand.run(rest, out);
+                case "worker" -> WorkerCommand.run(rest, env, out);
                 default -> DemoCommand.run(rest, out);
             };
         } catch (Args.UsageException e) {

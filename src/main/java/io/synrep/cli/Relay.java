@@ -305,11 +305,32 @@ public final class Relay implements AutoCloseable {
         }
         StreamLog.Stats s = log.stats(); // head and counts from one snapshot: the capture counters trail appends
         if (s.head() < writerAtStart) {
+            replayProgress(s);
             return;
         }
         caughtUpMillis = (System.nanoTime() - startedAtNanos) / 1_000_000;
         LOG.info("caught up with the writer's WAL at start ({}) {} ms after start: {} transactions, {} rows replayed",
                 Position.formatLsn(writerAtStart), caughtUpMillis, s.appendedTransactions(), s.appendedRows());
+    }
+
+    /** Replay (catch-up after a start) reports every this many nanoseconds, more often than the steady line. */
+    public static final long REPLAY_PROGRESS_NANOS = 2_000_000_000L;
+    private long replayReportedAt = System.nanoTime();
+    private long replayRowsReported;
+
+    /** While replaying the WAL written before the start: rows so far, their rate, and the WAL left to read. */
+    private void replayProgress(StreamLog.Stats s) {
+        long now = System.nanoTime();
+        if (now - replayReportedAt < REPLAY_PROGRESS_NANOS) {
+            return;
+        }
+        double rate = (s.appendedRows() - replayRowsReported) / ((now - replayReportedAt) / 1e9);
+        replayReportedAt = now;
+        replayRowsReported = s.appendedRows();
+        long left = s.head() < 0 ? -1 : writerAtStart - s.head();
+        LOG.info("replaying: {} rows in {} transactions, {} rows/s, {} bytes of WAL left to {} (the writer's position "
+                        + "at start)", s.appendedRows(), s.appendedTransactions(), String.format("%.0f", rate),
+                left < 0 ? "?" : Long.toString(left), Position.formatLsn(writerAtStart));
     }
 
     private long lastRows;
