@@ -71,14 +71,19 @@ public final class Cli {
             err.println("synrep " + e.getMessage());
             return 2;
         } catch (SlotSetup.SetupException | CatalogException | Relay.StartupException e) {
-            err.println("synrep " + command + ": " + e.getMessage());
+            err.println("synrep " + command + ": " + oneLine(e.getMessage()));
             return 1;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return 1;
         } catch (Exception e) {
-            err.println("synrep " + command + ": " + Relay.rootMessage(e));
+            err.println("synrep " + command + ": " + oneLine(Relay.rootMessage(e)));
             return 1;
         }
+    }
+
+    /** PostgreSQL errors quoted in a message may carry Detail/Hint lines; the failure is reported on one line. */
+    static String oneLine(String message) {
+        return message == null ? "" : message.strip().replaceAll("\\s*\\R\\s*", " ");
     }
 }

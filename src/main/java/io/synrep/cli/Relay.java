@@ -4,9 +4,11 @@ import io.javalin.Javalin;
 import io.synrep.capture.Capture;
 import io.synrep.capture.FileStateStore;
 import io.synrep.capture.RelayState;
+import io.synrep.capture.SchemaGaps;
 import io.synrep.capture.SlotSetup;
 import io.synrep.capture.StateKeeper;
 import io.synrep.capture.StateStore;
+import io.synrep.capture.StreamStates;
 import io.synrep.capture.TableStateStore;
 import io.synrep.config.CaptureConfig;
 import io.synrep.config.HttpConfig;
@@ -54,6 +56,10 @@ public final class Relay implements AutoCloseable {
     private volatile String epoch;
     private volatile SlotSetup.WalHeld walHeld = new SlotSetup.WalHeld(-1, -1);
     private volatile long caughtUpMillis = -1;
+    private final Catalog catalog;
+    private final StreamStates streamStates;
+    /** How often the writer's schema is compared with the catalog while streaming. */
+    static final long SCHEMA_CHECK_MILLIS = 2000;
     private long walWarnedAt;
     private long lastHeadSeen = -1;
     /** WAL after a head that stood still which is worth a nudge (see {@link #nudge}). */
@@ -61,7 +67,9 @@ public final class Relay implements AutoCloseable {
 
     private Relay(StreamLog log, Javalin http, String epoch, ScheduledExecutorService ticker, WriterPosition writer,
                   StateKeeper keeper, CaptureConfig captureConfig, StateConfig stateConfig, long startedAtNanos,
-                  long writerAtStart) {
+                  long writerAtStart, Catalog catalog) {
+        this.catalog = catalog;
+        this.streamStates = new StreamStates(catalog, captureConfig.publication());
         this.log = log;
         this.http = http;
         this.epoch = epoch;
@@ -99,7 +107,8 @@ public final class Relay implements AutoCloseable {
         } catch (StateStore.StateStoreException e) {
             throw new StartupException(e.getMessage());
         }
-        SlotSetup.Prepared prepared = SlotSetup.prepare(captureConfig, catalog.tables(), saved, stateConfig.startLsn());
+        SlotSetup.Prepared prepared = SlotSetup.prepare(captureConfig, catalog.columnsByTable(), saved,
+                stateConfig.startLsn(), true);
         report(prepared);
         deleteLeftoverSpillFiles(captureConfig.spillDir());
         StreamLog log = new StreamLog(catalog.streamNames(), retention, InstantSource.system());
@@ -140,6 +149,11 @@ public final class Relay implements AutoCloseable {
             }
 
             @Override
+            public Map<String, String> streamStates() {
+                return self[0].streamStates.current();
+            }
+
+            @Override
             public String describe() {
                 Capture c = self[0].capture;
                 String f = c.failure();
@@ -152,7 +166,7 @@ public final class Relay implements AutoCloseable {
         }
         Javalin app = HttpApi.create(log, fields, httpConfig, status);
         Relay relay = new Relay(log, app, prepared.epoch(), ticker, writer, keeper, captureConfig, stateConfig,
-                startedAt, writerAtStart);
+                startedAt, writerAtStart, catalog);
         self[0] = relay;
         relay.capture = new Capture(captureConfig, catalog, log, keeper, () -> relay.reconnect(catalog),
                 Math.max(64 * 1024, stateConfig.maxWalHeld() / 16));
@@ -169,6 +183,7 @@ public final class Relay implements AutoCloseable {
         ticker.scheduleAtFixedRate(relay::guardWal, 1, 1, TimeUnit.SECONDS);
         ticker.scheduleAtFixedRate(relay::checkCaughtUp, 50, 50, TimeUnit.MILLISECONDS);
         ticker.scheduleAtFixedRate(relay::progress, 10, 10, TimeUnit.SECONDS);
+        ticker.scheduleAtFixedRate(relay::checkSchema, SCHEMA_CHECK_MILLIS, SCHEMA_CHECK_MILLIS, TimeUnit.MILLISECONDS);
         LOG.info("serving GET http://{}:{}/_synapse/replication", httpConfig.host(), app.port());
         return relay;
     }
@@ -210,7 +225,8 @@ public final class Relay implements AutoCloseable {
 
     /** Before capture reconnects: re-checks the slot; a dropped or foreign-advanced slot starts a new epoch. */
     private void reconnect(Catalog catalog) {
-        SlotSetup.Prepared p = SlotSetup.prepare(captureConfig, catalog.tables(), keeper.current(), null);
+        SlotSetup.Prepared p = SlotSetup.prepare(captureConfig, catalog.columnsByTable(), keeper.current(), null,
+                false);
         if (p.newEpoch() || !p.epoch().equals(epoch)) {
             report(p);
             keeper.replace(p.state());
@@ -268,6 +284,19 @@ public final class Relay implements AutoCloseable {
         if (stuck) {
             writer.emitMessage();
         }
+    }
+
+    /** Compares the writer's schema with the catalog; an unreachable writer leaves the states as they were. */
+    private void checkSchema() {
+        SchemaGaps gaps = writer.schemaGaps(catalog.columnsByTable(), captureConfig.publication());
+        if (gaps != null) {
+            streamStates.update(gaps);
+        }
+    }
+
+    /** Each stream's state as of the last schema check (every {@value #SCHEMA_CHECK_MILLIS} ms), in catalog order. */
+    public Map<String, String> streamStates() {
+        return streamStates.current();
     }
 
     private void checkCaughtUp() {
@@ -436,6 +465,19 @@ public final class Relay implements AutoCloseable {
         }
 
         private boolean emitFailed;
+
+        /** What the writer's schema lacks of the catalog's tables and columns, or null when it cannot be asked. */
+        synchronized SchemaGaps schemaGaps(Map<String, java.util.Set<String>> columns, String publication) {
+            try {
+                if (conn == null || conn.isClosed()) {
+                    conn = SlotSetup.connect(config);
+                }
+                return SchemaGaps.find(conn, columns, publication);
+            } catch (SQLException e) {
+                closeQuietly();
+                return null;
+            }
+        }
 
         /** The WAL the slot holds on the writer. */
         synchronized SlotSetup.WalHeld walHeld(String slot) {
