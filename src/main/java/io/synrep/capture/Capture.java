@@ -103,7 +103,8 @@ public final class Capture implements AutoCloseable {
         if (mapper != null) {
             mapper.reset();
         }
-        mapper = new TransactionMapper(catalog, new TransactionBuffer(config.spillDir(), config.spillThreshold()));
+        mapper = new TransactionMapper(catalog, new TransactionBuffer(config.spillDir(), config.spillThreshold()),
+                this::missingColumn);
         // resume points at or below the saved offsets are never marked again (offsets must not move backwards)
         Checkpoints<RecordChangeEvent<SourceRecord>> checkpoints = new Checkpoints<>(
                 keeper.current().resumePosition(), 250, checkpointSpacingBytes, 8192);
@@ -171,8 +172,24 @@ public final class Capture implements AutoCloseable {
         launch();
     }
 
+    /** A change lacked a column the catalog reads (once per table schema version and stream). */
+    private void missingColumn(String stream, String table, String column) {
+        stats.missingColumns.incrementAndGet();
+        LOG.warn("stream {}: a change of {} has no column {} (dropped or renamed while streaming?): the stream's "
+                + "rows carry null for it until the catalog maps the field to an existing column and the relay restarts",
+                stream, table, column);
+    }
+
     public State state() {
         return state;
+    }
+
+    /**
+     * How many times a change lacked a column the catalog reads (counted once per table schema version and stream
+     * that reads the column): non-zero after a mapped column was dropped or renamed while streaming.
+     */
+    public long missingColumns() {
+        return stats.missingColumns.get();
     }
 
     /** Why capture failed or last stopped, or null. */
