@@ -58,6 +58,7 @@ final class StatusReport {
         body.put("retained_bytes", s.retainedBytes());
         body.put("captured_rows", s.appendedRows());
         body.put("captured_transactions", s.appendedTransactions());
+        Map<String, String> states = status.streamStates();
         ObjectNode streams = body.putObject("streams");
         for (Map.Entry<String, StreamLog.StreamStats> e : report.streams().entrySet()) {
             StreamLog.StreamStats st = e.getValue();
@@ -74,6 +75,12 @@ final class StatusReport {
             }
             n.put("captured_rows", st.appendedRows());
             n.put("retained_rows", st.retainedRows());
+            String state = states.get(e.getKey());
+            if (state == null) {
+                n.putNull("state");
+            } else {
+                n.put("state", state);
+            }
         }
         return body;
     }

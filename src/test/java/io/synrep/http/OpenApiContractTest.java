@@ -16,6 +16,7 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -60,6 +61,7 @@ class OpenApiContractTest {
         s.appendReceipt(300);
         s.appendEvents(400, 2); // retention of 2 rows: the horizon moves to 300
         s.relay.writer = 1000;
+        s.relay.states = Map.of("events", "ok", "receipts", "error: table receipts_linearized was dropped");
         String r = "/_synapse/replication";
 
         check(s, r, "events=-1&receipts=-1&timeout=0", 200, null);

@@ -106,6 +106,7 @@ class OpsEndpointsTest {
         server.log.advance(450); // WAL without rows moves the head only
         server.relay.lag = 77;
         server.relay.writer = 527;
+        server.relay.states = Map.of("events", "ok", "receipts", "error: table receipts_linearized was dropped");
         CompletableFuture<HttpResponse<String>> parked = server.getAsync("/_synapse/replication?events=450&timeout=60000");
         server.awaitParked(1);
 
@@ -129,6 +130,8 @@ class OpsEndpointsTest {
         JsonNode receipts = s.get("streams").get("receipts");
         assertEquals(300, receipts.get("last_row_position").asLong());
         assertEquals(1, receipts.get("captured_rows").asLong());
+        assertEquals("ok", events.get("state").asText());
+        assertEquals("error: table receipts_linearized was dropped", receipts.get("state").asText());
 
         // the positions agree with what the replication endpoint tells readers
         JsonNode page = json(server.get("/_synapse/replication?events=-1&receipts=-1&timeout=0"));
@@ -140,6 +143,7 @@ class OpsEndpointsTest {
 
         server.appendEvents(500, 1);
         assertEquals(200, parked.get(30, TimeUnit.SECONDS).statusCode());
+        server.awaitParked(0); // the count drops as the answer completes, which may trail the client's receipt
         s = json(server.get("/status"));
         assertEquals(0, s.get("waiting_requests").asInt());
         assertEquals(6, s.get("streams").get("events").get("captured_rows").asLong());
@@ -154,6 +158,7 @@ class OpsEndpointsTest {
         assertFalse(s.get("started").asBoolean());
         assertTrue(s.get("position").isNull());
         assertTrue(s.get("streams").get("events").get("last_row_position").isNull());
+        assertTrue(s.get("streams").get("events").get("state").isNull(), "state unknown");
     }
 
     @Test

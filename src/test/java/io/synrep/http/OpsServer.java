@@ -43,6 +43,12 @@ final class OpsServer implements AutoCloseable {
         volatile long lag = 0;
         volatile long walHeld = 4096;
         volatile long walUnconfirmed = 1024;
+        volatile Map<String, String> states = Map.of();
+
+        @Override
+        public Map<String, String> streamStates() {
+            return states;
+        }
 
         @Override
         public boolean streaming() {

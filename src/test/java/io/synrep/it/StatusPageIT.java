@@ -136,6 +136,8 @@ class StatusPageIT {
                 assertEquals(st.get("captured_rows").asLong(), cell(row, "captured"), stream + " captured rows");
                 assertEquals(stream.equals("events") ? EVENTS : RECEIPTS, cell(row, "captured"));
                 assertEquals("0.0", text(row, "<td class=\"rate\">([^<]*)<"), stream + ": no writes, no rate");
+                assertEquals(st.get("state").asText(), text(row, "<td class=\"state[^\"]*\">([^<]*)<"), stream);
+                assertEquals("ok", st.get("state").asText(), stream + ": the writer's schema has what it needs");
             }
             assertEquals(-1, cell(text(dom, "<tr data-stream=\"presence\">(.*?)</tr>"), "last-row"),
                     "a stream without rows shows no last row");
