@@ -57,6 +57,10 @@ final class Args {
         return a;
     }
 
+    String command() {
+        return command;
+    }
+
     boolean has(String name) {
         return values.containsKey(name);
     }

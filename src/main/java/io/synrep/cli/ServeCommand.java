@@ -4,7 +4,9 @@ import io.synrep.capture.Capture;
 import io.synrep.config.CaptureConfig;
 import io.synrep.config.HttpConfig;
 import io.synrep.config.RetentionConfig;
+import io.synrep.config.Secret;
 import io.synrep.config.StateConfig;
+import io.synrep.http.PemKeys;
 import io.synrep.protocol.Position;
 import io.synrep.streams.Catalog;
 import java.io.PrintStream;
@@ -50,7 +52,18 @@ final class ServeCommand {
               --retention-bytes N   most encoded row bytes retained (default 268435456)
               --retention-age D     drop rows older than this (default 1h)
               --max-timeout-ms N    cap on a request's timeout (default 60000)
-              --max-waiting N       most long-polls held at once (default 20000)
+              --max-waiting N       most long-polls held at once; more get 503 with Retry-After (default 20000)
+              --max-limit N         cap on a request's limit (default 10000)
+              --max-query-length N  longest query string accepted, in characters; longer gets 414
+                                    (default 4096)
+              --idle-timeout D      close a connection that makes no progress reading a request or
+                                    writing a response for this long, e.g. a client that stopped
+                                    reading (default 30s; parked long-polls are not idle)
+              --auth-secret-file F  require 'Authorization: Bearer <secret>' on every endpoint but
+                                    /health, the secret being F's content (default: $SYNREP_AUTH_SECRET;
+                                    neither: no secret). At least 16 visible ASCII characters
+              --tls-cert FILE       serve HTTPS with this PEM certificate chain (server certificate first)
+              --tls-key FILE        and this unencrypted PKCS#8 PEM key (BEGIN PRIVATE KEY)
               --spill-dir DIR       where transactions larger than the spill threshold are kept
                                     (default DIR/spill under --data-dir; files left by a crash are
                                     deleted at start)
@@ -62,7 +75,8 @@ final class ServeCommand {
 
     static final Set<String> OPTIONS = Set.of("pg-url", "pg-user", "pg-password", "listen", "slot", "publication",
             "catalog", "data-dir", "offset-store", "start-lsn", "max-wal-held", "pg-port", "heartbeat", "retention-rows", "retention-bytes", "retention-age",
-            "max-timeout-ms", "max-waiting", "spill-dir", "spill-threshold");
+            "max-timeout-ms", "max-waiting", "spill-dir", "spill-threshold", "max-limit", "max-query-length",
+            "idle-timeout", "auth-secret-file", "tls-cert", "tls-key");
 
     private ServeCommand() {}
 
@@ -97,8 +111,11 @@ final class ServeCommand {
             }
             throw e;
         }
-        out.println("Synrep relay serving http://" + o.http.host() + ":" + relay.port() + "/_synapse/replication");
-        out.println("  try: curl 'http://" + o.http.host() + ":" + relay.port()
+        String scheme = o.http.tls() ? "https" : "http";
+        out.println("Synrep relay serving " + scheme + "://" + o.http.host() + ":" + relay.port()
+                + "/_synapse/replication" + (o.http.auth() == null ? "" : " (bearer secret required)"));
+        out.println("  try: curl " + (o.http.auth() == null ? "" : "-H \"Authorization: Bearer $SYNREP_AUTH_SECRET\" ")
+                + "'" + scheme + "://" + o.http.host() + ":" + relay.port()
                 + "/_synapse/replication?events=-1&receipts=-1&timeout=30000'");
         out.flush();
         awaitShutdown(() -> relay.capture().state() == Capture.State.FAILED, relay, embedded);
@@ -140,6 +157,8 @@ final class ServeCommand {
         String user;
         String password;
         HttpConfig http;
+        /** The relay's bearer secret as text, for in-process readers (demo); null when none is required. */
+        String authSecret;
         String slot;
         String publication;
         Catalog catalog;
@@ -178,6 +197,9 @@ final class ServeCommand {
             } catch (IllegalArgumentException e) {
                 throw new Args.UsageException("--listen: " + e.getMessage());
             }
+            o.http = hardening(a, o.http);
+            o.authSecret = SecretFile.read(a.command(), a, "auth-secret-file", SecretFile.AUTH_ENV);
+            o.http = o.http.withAuth(o.authSecret == null ? null : Secret.of(o.authSecret));
             o.slot = a.get("slot", "synrep");
             o.publication = a.get("publication", "synrep");
             String cat = a.get("catalog", null);
@@ -217,6 +239,34 @@ final class ServeCommand {
                 throw new Args.UsageException(e.getMessage());
             }
             return o;
+        }
+
+        /** Limits and TLS beyond the listen address; the TLS files are read now so that a bad one stops startup. */
+        private static HttpConfig hardening(Args a, HttpConfig http) {
+            HttpConfig h = http.withLimits(http.maxTimeout(),
+                            (int) a.getLong("max-limit", http.maxLimit(), http.defaultLimit(), 1_000_000))
+                    .withMaxQueryLength((int) a.getLong("max-query-length", http.maxQueryLength(),
+                            HttpConfig.MIN_QUERY_LENGTH, HttpConfig.MAX_QUERY_LENGTH));
+            Duration idle = a.getDuration("idle-timeout", Duration.ofMillis(http.idleTimeout()));
+            if (idle.toMillis() < 100 || idle.toHours() > 24) {
+                throw new Args.UsageException(a.command() + ": --idle-timeout must be between 100ms and 24h, was "
+                        + idle);
+            }
+            h = h.withIdleTimeout(idle.toMillis());
+            String cert = a.get("tls-cert", null);
+            String key = a.get("tls-key", null);
+            if ((cert == null) != (key == null)) {
+                throw new Args.UsageException(a.command() + ": give both --tls-cert and --tls-key, or neither");
+            }
+            if (cert != null) {
+                try {
+                    PemKeys.keyStore(Path.of(cert), Path.of(key), "check".toCharArray());
+                } catch (IllegalArgumentException e) {
+                    throw new Args.UsageException(a.command() + ": " + e.getMessage());
+                }
+                h = h.withTls(Path.of(cert), Path.of(key));
+            }
+            return h;
         }
 
         StateConfig state(Path dir) {

@@ -1,6 +1,9 @@
 package io.synrep.cli;
 
 import io.synrep.client.TokenStore;
+import io.synrep.config.Secret;
+import io.synrep.http.PemKeys;
+import java.net.http.HttpClient;
 import io.synrep.protocol.Position;
 import java.io.PrintStream;
 import java.net.URI;
@@ -40,6 +43,14 @@ final class WorkerCommand {
               --pool-size N       most database connections (default 8)
               --poll-timeout D    how long the relay may hold a poll (default 5s); on an idle stream
                                   the reported position lags by up to this much, the data never does
+              --relay-secret-file F  send 'Authorization: Bearer <F's content>' to the relay
+                                  (default: $SYNREP_RELAY_SECRET; neither: no secret)
+              --relay-ca FILE     trust only these PEM certificates for an https:// relay (default: the
+                                  JVM's trust store)
+              --auth-secret-file F  require 'Authorization: Bearer <F's content>' on the read API, all of
+                                  it but /health (default: $SYNREP_AUTH_SECRET; neither: open)
+              --tls-cert FILE     serve the read API over HTTPS with this PEM certificate chain
+              --tls-key FILE      and this unencrypted PKCS#8 PEM key
               --help              this text
 
             Read API (GET, JSON; errors are {"errcode","error"}; ids as path segments):
@@ -64,15 +75,18 @@ final class WorkerCommand {
             """;
 
     static final Set<String> OPTIONS = Set.of("relay", "pg-url", "listen", "name", "tokens", "token-table!", "from",
-            "cache-size", "pool-size", "poll-timeout");
+            "cache-size", "pool-size", "poll-timeout", "relay-secret-file", "relay-ca", "auth-secret-file", "tls-cert",
+            "tls-key");
 
     private WorkerCommand() {}
 
     static int run(List<String> argv, PrintStream out) throws Exception {
         Worker.Settings settings = settings(Args.parse("worker", argv, OPTIONS));
         Worker worker = Worker.start(settings);
-        out.println("Synrep worker serving http://" + settings.host() + ":" + worker.port() + "/");
-        out.println("  try: curl http://" + settings.host() + ":" + worker.port() + "/position");
+        String scheme = settings.apiTlsCert() == null ? "http" : "https";
+        out.println("Synrep worker serving " + scheme + "://" + settings.host() + ":" + worker.port() + "/");
+        out.println("  try: curl " + (settings.apiAuth() == null ? "" : "-H \"Authorization: Bearer $SYNREP_AUTH_SECRET\" ")
+                + scheme + "://" + settings.host() + ":" + worker.port() + "/position");
         out.flush();
         ServeCommand.awaitShutdown(() -> false, worker);
         return 0;
@@ -108,9 +122,26 @@ final class WorkerCommand {
             throw new Args.UsageException("worker: --name must be 1-64 letters, digits, '_', '.' or '-', was '"
                     + name + "'");
         }
+        String relaySecret = SecretFile.read("worker", a, "relay-secret-file", SecretFile.RELAY_ENV);
+        String ca = a.get("relay-ca", null);
+        HttpClient relayClient = RelayTrust.client("worker", ca == null ? null : Path.of(ca));
+        Secret apiAuth = SecretFile.required("worker", a, "auth-secret-file", SecretFile.AUTH_ENV);
+        String cert = a.get("tls-cert", null);
+        String key = a.get("tls-key", null);
+        if ((cert == null) != (key == null)) {
+            throw new Args.UsageException("worker: give both --tls-cert and --tls-key, or neither");
+        }
+        if (cert != null) {
+            try {
+                PemKeys.keyStore(Path.of(cert), Path.of(key), "check".toCharArray());
+            } catch (IllegalArgumentException e) {
+                throw new Args.UsageException("worker: " + e.getMessage());
+            }
+        }
         return new Worker.Settings(relay, pgUrl, listen.substring(0, colon), port, name, tokens(a, pgUrl, name),
                 from(a.get("from", "now")), a.getLong("cache-size", 100_000, 1, 1_000_000_000),
-                (int) a.getLong("pool-size", 8, 1, 256), pollTimeout(a));
+                (int) a.getLong("pool-size", 8, 1, 256), pollTimeout(a), relaySecret, relayClient, apiAuth,
+                cert == null ? null : Path.of(cert), key == null ? null : Path.of(key));
     }
 
     private static URI relay(String url) {
@@ -124,7 +155,8 @@ final class WorkerCommand {
             }
             return u;
         } catch (IllegalArgumentException e) {
-            throw new Args.UsageException("worker: --relay must be http://HOST:PORT, was '" + url + "'");
+            throw new Args.UsageException("worker: --relay must be http://HOST:PORT or https://HOST:PORT, was '"
+                    + url + "'");
         }
     }
 
