@@ -18,8 +18,8 @@ import javax.net.ssl.TrustManagerFactory;
  * A self-signed certificate for {@code 127.0.0.1}/{@code localhost} made with the JDK's keytool, exported as the PEM
  * files an operator has: {@code cert.pem} and the key's PKCS#8 encoding in {@code key.pem}.
  */
-record TlsFiles(Path cert, Path key, Certificate certificate) {
-    static TlsFiles create(Path dir, String alg) throws IOException, InterruptedException, GeneralSecurityException {
+public record TlsFiles(Path cert, Path key, Certificate certificate) {
+    public static TlsFiles create(Path dir, String alg) throws IOException, InterruptedException, GeneralSecurityException {
         Path store = dir.resolve("server-" + alg + ".p12");
         String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
         Process p = new ProcessBuilder(keytool, "-genkeypair", "-alias", "server", "-keyalg", alg,
@@ -49,7 +49,7 @@ record TlsFiles(Path cert, Path key, Certificate certificate) {
     }
 
     /** A TLS context that trusts only this certificate. */
-    SSLContext trustingContext() throws GeneralSecurityException, IOException {
+    public SSLContext trustingContext() throws GeneralSecurityException, IOException {
         KeyStore trust = KeyStore.getInstance("PKCS12");
         trust.load(null, null);
         trust.setCertificateEntry("server", certificate);
