@@ -15,9 +15,21 @@ import org.eclipse.jetty.util.Callback;
  * {@code {"errcode","error"}} JSON like every other error, whatever the client accepts; never HTML, never a stack.
  */
 final class JettyErrors extends ErrorHandler {
+    /** Every method gets a body, not only GET, POST and HEAD as by default. */
+    @Override
+    public boolean errorPageForMethod(String method) {
+        return true;
+    }
+
     @Override
     protected void generateResponse(Request request, Response response, int code, String message, Throwable cause,
                                     Callback callback) {
+        if (code == 505) {
+            // an HTTP version Jetty does not speak (0.9, 2.0 on a request line) is the client's error, not ours
+            code = 400;
+            response.setStatus(code);
+            message = "unsupported HTTP version; use HTTP/1.1";
+        }
         byte[] body = body(code, message);
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
         response.getHeaders().put(HttpHeader.CONTENT_LENGTH, body.length);

@@ -3,6 +3,7 @@ package io.synrep.http;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
+import io.javalin.http.HandlerType;
 import io.synrep.config.HttpConfig;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -23,7 +24,7 @@ import org.eclipse.jetty.util.ssl.SslContextFactory;
  * What the relay's and the worker's listeners share: the Jetty connector (plain HTTP, or HTTPS from PEM files), its
  * idle timeout, JSON bodies for Jetty's own rejections, the bearer secret, and the query length limit.
  *
- * <p>Guarantees, in this order, before any route runs: a request to a path outside {@code openPaths} without the
+ * <p>Guarantees, in this order, before any route runs: HEAD gets 405 (every endpoint is GET only); a request to a path outside {@code openPaths} without the
  * configured secret gets 401 ({@code M_MISSING_TOKEN} without an {@code Authorization: Bearer} header,
  * {@code M_UNKNOWN_TOKEN} with a wrong one) with {@code WWW-Authenticate: Bearer}; then a query string longer than
  * {@link HttpConfig#maxQueryLength()} gets 414 {@code M_TOO_LARGE}. Jetty's request header limit is set above that
@@ -78,6 +79,12 @@ public final class Listener {
     }
 
     private static void check(Context ctx, HttpConfig config, Set<String> openPaths) {
+        if (ctx.method() == HandlerType.HEAD) {
+            // Javalin would answer HEAD for any GET route with an empty 200, without running it: every endpoint is
+            // GET only, so say so
+            reject(ctx, 405, "M_UNRECOGNIZED", "method not allowed: HEAD (use GET)");
+            return;
+        }
         if (config.auth() != null && !openPaths.contains(ctx.path())) {
             Enumeration<String> headers = ctx.req().getHeaders(AUTHORIZATION);
             String presented = headers.hasMoreElements() ? headers.nextElement() : null;

@@ -32,16 +32,21 @@ final class RawHttp {
     }
 
     static Response exchange(int port, byte[] request) throws IOException {
+        return exchange(port, request, true);
+    }
+
+    /** @param body false for a HEAD request: the response has headers only */
+    static Response exchange(int port, byte[] request, boolean body) throws IOException {
         try (Socket s = new Socket()) {
             s.connect(new InetSocketAddress("127.0.0.1", port), 5_000);
             s.setSoTimeout(30_000);
             s.getOutputStream().write(request);
             s.getOutputStream().flush();
-            return read(s.getInputStream());
+            return read(s.getInputStream(), body);
         }
     }
 
-    private static Response read(InputStream in) throws IOException {
+    private static Response read(InputStream in, boolean hasBody) throws IOException {
         String statusLine = line(in);
         if (statusLine == null || !statusLine.startsWith("HTTP/1.")) {
             throw new IOException("no HTTP response, got: " + statusLine);
@@ -53,6 +58,9 @@ final class RawHttp {
             headers.put(h.substring(0, colon).trim().toLowerCase(Locale.ROOT), h.substring(colon + 1).trim());
         }
         ByteArrayOutputStream body = new ByteArrayOutputStream();
+        if (!hasBody) {
+            return new Response(status, headers, "");
+        }
         if ("chunked".equalsIgnoreCase(headers.get("transfer-encoding"))) {
             for (int size = Integer.parseInt(line(in).split(";")[0].trim(), 16); size > 0;
                  size = Integer.parseInt(line(in).split(";")[0].trim(), 16)) {
