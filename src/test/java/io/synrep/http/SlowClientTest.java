@@ -144,6 +144,45 @@ class SlowClientTest {
     }
 
     @Test
+    void parkedRequestsOfClientsThatStopReadingDoNotDelayOthers() throws Exception {
+        served = new ServedLog(HttpConfig.defaults().withListen("127.0.0.1", 0).withIdleTimeout(IDLE_MS), 0);
+        served.appendEvents(1_000, 10);
+        int slow = 8;
+        for (int i = 0; i < slow; i++) { // parked, then answered with a big page they never read
+            send(open(), request("events=1000&timeout=30000&limit=10000"));
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (served.waiting() < slow && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertEquals(slow, served.waiting());
+        served.appendEvents(2_000, 10_000); // wakes them all: each answer is about 0.8 MB
+
+        // a reader parked after the append of 2000 must be answered at once by the next append
+        java.util.concurrent.CompletableFuture<RawHttp.Response> next = java.util.concurrent.CompletableFuture
+                .supplyAsync(() -> {
+                    try {
+                        return RawHttp.get(served.port(), "/_synapse/replication?events=2000&timeout=30000", "");
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                });
+        while (served.waiting() < 1 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        long started = System.nanoTime();
+        served.appendEvents(3_000, 1);
+        RawHttp.Response r = next.get(30, TimeUnit.SECONDS);
+        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+        assertEquals(200, r.status());
+        assertEquals(3_000, JSON.readTree(r.body()).path("events").path("rows").get(0).get(0).asLong());
+        System.out.printf("FIGURES slow parked clients: %d woken clients not reading 0.8 MB answers; another parked"
+                + " reader answered %d ms after the next append (idle timeout %d ms)%n", slow, millis, IDLE_MS);
+        assertTrue(millis < IDLE_MS / 2, "not stuck behind the slow clients' writes: " + millis + " ms");
+        awaitAtMost("open connections", this::openConnections, 0, 20);
+    }
+
+    @Test
     void aParkedLongPollOutlivesTheIdleTimeout() throws Exception {
         served = new ServedLog(HttpConfig.defaults().withListen("127.0.0.1", 0).withIdleTimeout(500), 100);
         long started = System.nanoTime();
