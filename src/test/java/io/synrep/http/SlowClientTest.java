@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Test;
 class SlowClientTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final long IDLE_MS = 1_000;
-    private static final int ROWS = 10_000;
+    private static final int ROWS = 80_000;
     private ServedLog served;
     private final List<Socket> sockets = new ArrayList<>();
 
@@ -69,9 +69,9 @@ class SlowClientTest {
         return "GET /_synapse/replication?" + query + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
     }
 
-    /** The whole table, exactly: ROWS events in 10 transactions. */
+    /** The whole table, exactly: ROWS events in 80 transactions. */
     private void assertAllRows() throws IOException {
-        RawHttp.Response r = RawHttp.get(served.port(), "/_synapse/replication?events=-1&timeout=0&limit=10000", "");
+        RawHttp.Response r = RawHttp.get(served.port(), "/_synapse/replication?events=-1&timeout=0&limit=100000", "");
         assertEquals(200, r.status());
         JsonNode rows = JSON.readTree(r.body()).path("events").path("rows");
         assertEquals(ROWS, rows.size());
@@ -99,7 +99,8 @@ class SlowClientTest {
 
     @Test
     void clientsThatStopReadingAreCutOffAndOthersAreServed() throws Exception {
-        served = new ServedLog(HttpConfig.defaults().withListen("127.0.0.1", 0).withIdleTimeout(IDLE_MS), 0);
+        served = new ServedLog(HttpConfig.defaults().withListen("127.0.0.1", 0).withIdleTimeout(IDLE_MS)
+                .withLimits(60_000, 100_000), 0);
         for (int t = 1; t <= ROWS / 1_000; t++) {
             served.appendEvents(1_000L * t, 1_000);
         }
@@ -109,13 +110,13 @@ class SlowClientTest {
         int baselineThreads = ManagementFactory.getThreadMXBean().getThreadCount();
 
         int big = 16;
-        for (int i = 0; i < big; i++) { // an 0.8 MB response each, never read
-            send(open(), request("events=-1&timeout=0&limit=10000"));
+        for (int i = 0; i < big; i++) { // a 6 MB response each, more than the kernel's socket buffers take, never read
+            send(open(), request("events=-1&timeout=0&limit=100000"));
         }
         Socket pipelined = open(); // many requests on one connection, never reading an answer
         StringBuilder many = new StringBuilder();
         for (int i = 0; i < 300; i++) {
-            many.append(request("events=-1&timeout=0&limit=10000"));
+            many.append(request("events=-1&timeout=0&limit=100000"));
         }
         send(pipelined, many.toString());
         for (int i = 0; i < 8; i++) { // a request that never ends
@@ -145,18 +146,20 @@ class SlowClientTest {
 
     @Test
     void parkedRequestsOfClientsThatStopReadingDoNotDelayOthers() throws Exception {
-        served = new ServedLog(HttpConfig.defaults().withListen("127.0.0.1", 0).withIdleTimeout(IDLE_MS), 0);
+        long idle = 3_000;
+        served = new ServedLog(HttpConfig.defaults().withListen("127.0.0.1", 0).withIdleTimeout(idle)
+                .withLimits(60_000, 100_000), 0);
         served.appendEvents(1_000, 10);
         int slow = 8;
         for (int i = 0; i < slow; i++) { // parked, then answered with a big page they never read
-            send(open(), request("events=1000&timeout=30000&limit=10000"));
+            send(open(), request("events=1000&timeout=30000&limit=100000"));
         }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (served.waiting() < slow && System.nanoTime() < deadline) {
             Thread.sleep(5);
         }
         assertEquals(slow, served.waiting());
-        served.appendEvents(2_000, 10_000); // wakes them all: each answer is about 0.8 MB
+        served.appendEvents(2_000, 80_000); // wakes them all: each answer is about 6 MB
 
         // a reader parked after the append of 2000 must be answered at once by the next append
         java.util.concurrent.CompletableFuture<RawHttp.Response> next = java.util.concurrent.CompletableFuture
@@ -176,9 +179,9 @@ class SlowClientTest {
         long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
         assertEquals(200, r.status());
         assertEquals(3_000, JSON.readTree(r.body()).path("events").path("rows").get(0).get(0).asLong());
-        System.out.printf("FIGURES slow parked clients: %d woken clients not reading 0.8 MB answers; another parked"
-                + " reader answered %d ms after the next append (idle timeout %d ms)%n", slow, millis, IDLE_MS);
-        assertTrue(millis < IDLE_MS / 2, "not stuck behind the slow clients' writes: " + millis + " ms");
+        System.out.printf("FIGURES slow parked clients: %d woken clients not reading 6 MB answers; another parked"
+                + " reader answered %d ms after the next append (idle timeout %d ms)%n", slow, millis, idle);
+        assertTrue(millis < idle / 2, "not stuck behind the slow clients' writes: " + millis + " ms");
         awaitAtMost("open connections", this::openConnections, 0, 20);
     }
 
