@@ -150,7 +150,13 @@ public final class Relay implements AutoCloseable {
         for (StreamRule r : catalog.rules().values()) {
             fields.put(r.name(), r.fields());
         }
-        Javalin app = HttpApi.create(log, fields, httpConfig, status);
+        Javalin app;
+        try {
+            app = HttpApi.create(log, fields, httpConfig, status);
+        } catch (IllegalArgumentException e) { // unusable TLS files
+            keeper.close();
+            throw new StartupException(e.getMessage());
+        }
         Relay relay = new Relay(log, app, prepared.epoch(), ticker, writer, keeper, captureConfig, stateConfig,
                 startedAt, writerAtStart);
         self[0] = relay;
