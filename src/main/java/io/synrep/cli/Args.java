@@ -148,6 +148,10 @@ final class Args {
         return v == null ? "default" : v.source();
     }
 
+    String command() {
+        return command;
+    }
+
     boolean has(String name) {
         return values.containsKey(name);
     }

@@ -174,7 +174,13 @@ public final class Relay implements AutoCloseable {
         for (StreamRule r : catalog.rules().values()) {
             fields.put(r.name(), r.fields());
         }
-        Javalin app = HttpApi.create(log, fields, httpConfig, status, figures(self), opsConfig);
+        Javalin app;
+        try {
+            app = HttpApi.create(log, fields, httpConfig, status, figures(self), opsConfig);
+        } catch (IllegalArgumentException e) { // unusable TLS files
+            keeper.close();
+            throw new StartupException(e.getMessage());
+        }
         Relay relay = new Relay(log, app, prepared.epoch(), ticker, writer, keeper, captureConfig, stateConfig,
                 startedAt, writerAtStart, catalog);
         self[0] = relay;

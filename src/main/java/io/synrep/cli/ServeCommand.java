@@ -7,7 +7,9 @@ import io.synrep.config.ConfigKeys;
 import io.synrep.config.HttpConfig;
 import io.synrep.config.OpsConfig;
 import io.synrep.config.RetentionConfig;
+import io.synrep.config.Secret;
 import io.synrep.config.StateConfig;
+import io.synrep.http.PemKeys;
 import io.synrep.protocol.Position;
 import io.synrep.streams.Catalog;
 import java.io.PrintStream;
@@ -73,8 +75,11 @@ final class ServeCommand {
             }
             throw e;
         }
-        out.println("Synrep relay serving http://" + o.http.host() + ":" + relay.port() + "/_synapse/replication");
-        out.println("  try: curl 'http://" + o.http.host() + ":" + relay.port()
+        String scheme = o.http.tls() ? "https" : "http";
+        out.println("Synrep relay serving " + scheme + "://" + o.http.host() + ":" + relay.port()
+                + "/_synapse/replication" + (o.http.auth() == null ? "" : " (bearer secret required)"));
+        out.println("  try: curl " + (o.http.auth() == null ? "" : "-H \"Authorization: Bearer $SYNREP_AUTH_SECRET\" ")
+                + "'" + scheme + "://" + o.http.host() + ":" + relay.port()
                 + "/_synapse/replication?events=-1&receipts=-1&timeout=30000'");
         out.flush();
         awaitShutdown(() -> relay.capture().state() == Capture.State.FAILED, relay, embedded);
@@ -116,6 +121,8 @@ final class ServeCommand {
         String user;
         String password;
         HttpConfig http;
+        /** The relay's bearer secret as text, for in-process readers (demo); null when none is required. */
+        String authSecret;
         String slot;
         String publication;
         Catalog catalog;
@@ -160,6 +167,9 @@ final class ServeCommand {
             } catch (IllegalArgumentException e) {
                 throw new Args.UsageException("serve: " + a.label("listen") + ": " + e.getMessage());
             }
+            o.http = hardening(a, o.http);
+            o.authSecret = SecretFile.read(a.command(), a, "auth-secret-file", SecretFile.AUTH_ENV);
+            o.http = o.http.withAuth(o.authSecret == null ? null : Secret.of(o.authSecret));
             o.slot = a.get("slot", "synrep");
             o.publication = a.get("publication", "synrep");
             String cat = a.get("catalog", null);
@@ -201,6 +211,34 @@ final class ServeCommand {
                 throw new Args.UsageException("serve: " + e.getMessage());
             }
             return o;
+        }
+
+        /** Limits and TLS beyond the listen address; the TLS files are read now so that a bad one stops startup. */
+        private static HttpConfig hardening(Args a, HttpConfig http) {
+            HttpConfig h = http.withLimits(http.maxTimeout(),
+                            (int) a.getLong("max-limit", http.maxLimit(), http.defaultLimit(), 1_000_000))
+                    .withMaxQueryLength((int) a.getLong("max-query-length", http.maxQueryLength(),
+                            HttpConfig.MIN_QUERY_LENGTH, HttpConfig.MAX_QUERY_LENGTH));
+            Duration idle = a.getDuration("idle-timeout", Duration.ofMillis(http.idleTimeout()));
+            if (idle.toMillis() < 100 || idle.toHours() > 24) {
+                throw new Args.UsageException(a.command() + ": " + a.label("idle-timeout") + " must be between 100ms and 24h, was "
+                        + idle);
+            }
+            h = h.withIdleTimeout(idle.toMillis());
+            String cert = a.get("tls-cert", null);
+            String key = a.get("tls-key", null);
+            if ((cert == null) != (key == null)) {
+                throw new Args.UsageException(a.command() + ": give both --tls-cert and --tls-key, or neither");
+            }
+            if (cert != null) {
+                try {
+                    PemKeys.keyStore(Path.of(cert), Path.of(key), "check".toCharArray());
+                } catch (IllegalArgumentException e) {
+                    throw new Args.UsageException(a.command() + ": " + e.getMessage());
+                }
+                h = h.withTls(Path.of(cert), Path.of(key));
+            }
+            return h;
         }
 
         StateConfig state(Path dir) {

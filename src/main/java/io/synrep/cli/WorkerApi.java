@@ -10,6 +10,9 @@ import io.synrep.client.ReplicationClient;
 import io.synrep.client.SlavedStores;
 import io.synrep.client.StoreException;
 import io.synrep.client.StreamChangeCache;
+import io.synrep.config.HttpConfig;
+import io.synrep.http.Listener;
+import java.util.Set;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,14 +54,17 @@ final class WorkerApi {
         this.stores = stores;
     }
 
-    /** An unstarted app on {@code host:port} (port 0: any free port). */
-    static Javalin create(ReplicationClient client, SlavedStores stores, String host, int port) {
+    /**
+     * An unstarted app on the listener {@code config} describes (port 0: any free port): with a secret, every path
+     * but {@code /health} needs it; TLS when configured.
+     */
+    static Javalin create(ReplicationClient client, SlavedStores stores, HttpConfig config) {
         WorkerApi api = new WorkerApi(client, stores);
+        Listener.exposureWarning(config, "the worker's read API").ifPresent(LOG::warn);
         return Javalin.create(c -> {
             c.startup.showJavalinBanner = false;
             c.startup.showOldJavalinVersionWarning = false;
-            c.jetty.host = host;
-            c.jetty.port = port;
+            Listener.configure(c, config, Set.of("/health"));
             ReadRoutes.register(c.routes, api);
             c.routes.get("/health", api::health);
             c.routes.get("/position", api::position);

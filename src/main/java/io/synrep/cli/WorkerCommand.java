@@ -3,6 +3,9 @@ package io.synrep.cli;
 import io.synrep.client.TokenStore;
 import io.synrep.config.ConfigKey;
 import io.synrep.config.ConfigKeys;
+import io.synrep.config.Secret;
+import io.synrep.http.PemKeys;
+import java.net.http.HttpClient;
 import io.synrep.protocol.Position;
 import java.io.PrintStream;
 import java.net.URI;
@@ -59,8 +62,10 @@ final class WorkerCommand {
     static int run(List<String> argv, Map<String, String> env, PrintStream out) throws Exception {
         Worker.Settings settings = settings(Args.resolve("worker", argv, env));
         Worker worker = Worker.start(settings);
-        out.println("Synrep worker serving http://" + settings.host() + ":" + worker.port() + "/");
-        out.println("  try: curl http://" + settings.host() + ":" + worker.port() + "/position");
+        String scheme = settings.apiTlsCert() == null ? "http" : "https";
+        out.println("Synrep worker serving " + scheme + "://" + settings.host() + ":" + worker.port() + "/");
+        out.println("  try: curl " + (settings.apiAuth() == null ? "" : "-H \"Authorization: Bearer $SYNREP_AUTH_SECRET\" ")
+                + scheme + "://" + settings.host() + ":" + worker.port() + "/position");
         out.flush();
         ServeCommand.awaitShutdown(() -> false, worker);
         return 0;
@@ -96,9 +101,26 @@ final class WorkerCommand {
             throw new Args.UsageException("worker: " + a.label("name") + " must be 1-64 letters, digits, '_', '.' or '-', was '"
                     + name + "'");
         }
+        String relaySecret = SecretFile.read("worker", a, "relay-secret-file", SecretFile.RELAY_ENV);
+        String ca = a.get("relay-ca", null);
+        HttpClient relayClient = RelayTrust.client("worker", ca == null ? null : Path.of(ca));
+        Secret apiAuth = SecretFile.required("worker", a, "auth-secret-file", SecretFile.AUTH_ENV);
+        String cert = a.get("tls-cert", null);
+        String key = a.get("tls-key", null);
+        if ((cert == null) != (key == null)) {
+            throw new Args.UsageException("worker: give both --tls-cert and --tls-key, or neither");
+        }
+        if (cert != null) {
+            try {
+                PemKeys.keyStore(Path.of(cert), Path.of(key), "check".toCharArray());
+            } catch (IllegalArgumentException e) {
+                throw new Args.UsageException("worker: " + e.getMessage());
+            }
+        }
         return new Worker.Settings(relay, pgUrl, listen.substring(0, colon), port, name, tokens(a, pgUrl, name),
                 from(a), a.getLong("cache-size", 100_000, 1, 1_000_000_000),
-                (int) a.getLong("pool-size", 8, 1, 256), pollTimeout(a));
+                (int) a.getLong("pool-size", 8, 1, 256), pollTimeout(a), relaySecret, relayClient, apiAuth,
+                cert == null ? null : Path.of(cert), key == null ? null : Path.of(key));
     }
 
     private static URI relay(Args a) {
@@ -113,7 +135,8 @@ final class WorkerCommand {
             }
             return u;
         } catch (IllegalArgumentException e) {
-            throw new Args.UsageException("worker: " + a.label("relay") + " must be http://HOST:PORT, was '" + url + "'");
+            throw new Args.UsageException("worker: " + a.label("relay") + " must be http://HOST:PORT or https://HOST:PORT, "
+                    + "was '" + url + "'");
         }
     }
 

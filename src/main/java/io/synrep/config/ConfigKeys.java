@@ -50,7 +50,21 @@ public final class ConfigKeys {
                     "most encoded row bytes retained (at most a quarter of the heap)"),
             ConfigKey.of("retention-age", "D", "1h", "rows older than this are dropped"),
             ConfigKey.of("max-timeout-ms", "N", "60000", "cap on a request's timeout"),
-            ConfigKey.of("max-waiting", "N", "20000", "most long-polls held at once; more get 503 M_LIMIT_EXCEEDED"),
+            ConfigKey.of("max-waiting", "N", "20000",
+                    "most long-polls held at once; more get 503 M_LIMIT_EXCEEDED with Retry-After"),
+            ConfigKey.of("max-limit", "N", "10000", "cap on a request's limit (larger values are clamped)"),
+            ConfigKey.of("max-query-length", "N", "4096",
+                    "longest query string accepted, in characters (256..65536); longer gets 414"),
+            ConfigKey.of("idle-timeout", "D", "30s",
+                    "close a connection that makes no progress reading a request or writing a response for this "
+                            + "long (a client that stopped reading); parked long-polls are not idle"),
+            ConfigKey.secret("auth-secret", "SECRET",
+                    "require 'Authorization: Bearer SECRET' on every endpoint but the health probes and the status "
+                            + "page shell; at least 16 visible ASCII characters. Prefer the environment or "
+                            + "auth-secret-file to the command line"),
+            ConfigKey.of("auth-secret-file", "FILE", "", "read auth-secret from this file (wins over auth-secret)"),
+            ConfigKey.of("tls-cert", "FILE", "", "serve HTTPS with this PEM certificate chain (server certificate first)"),
+            ConfigKey.of("tls-key", "FILE", "", "and this unencrypted PKCS#8 PEM key (BEGIN PRIVATE KEY)"),
             ConfigKey.of("ready-max-lag", "N", "67108864",
                     "GET /health/ready answers 503 when capture lags the writer's WAL by more than N bytes"),
             ConfigKey.of("spill-dir", "DIR", "DIR/spill",
@@ -71,7 +85,16 @@ public final class ConfigKeys {
                     "where to start when no tokens were saved: now, -1 (oldest retained), a position or an LSN"),
             ConfigKey.of("cache-size", "N", "100000", "most entries per cache"),
             ConfigKey.of("pool-size", "N", "8", "most database connections"),
-            ConfigKey.of("poll-timeout", "D", "5s", "how long the relay may hold a poll"));
+            ConfigKey.of("poll-timeout", "D", "5s", "how long the relay may hold a poll"),
+            ConfigKey.secret("relay-secret", "SECRET", "the relay's auth-secret, sent as 'Authorization: Bearer'"),
+            ConfigKey.of("relay-secret-file", "FILE", "", "read relay-secret from this file (wins over relay-secret)"),
+            ConfigKey.of("relay-ca", "FILE", "",
+                    "trust only these PEM certificates for an https:// relay (default: the JVM's trust store)"),
+            ConfigKey.secret("auth-secret", "SECRET",
+                    "require 'Authorization: Bearer SECRET' on the read API, all of it but /health"),
+            ConfigKey.of("auth-secret-file", "FILE", "", "read auth-secret from this file (wins over auth-secret)"),
+            ConfigKey.of("tls-cert", "FILE", "", "serve the read API over HTTPS with this PEM certificate chain"),
+            ConfigKey.of("tls-key", "FILE", "", "and this unencrypted PKCS#8 PEM key"));
 
     private static final Map<String, List<ConfigKey>> BY_COMMAND = new LinkedHashMap<>();
 

@@ -10,6 +10,7 @@ import io.synrep.log.PositionTooOldException;
 import io.synrep.log.StreamLog;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -19,8 +20,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The relay's HTTP surface: the long-poll replication endpoint, the health probe, and the operator's endpoints
- * ({@link OpsRoutes}: readiness, status page, metrics, OpenAPI document).
+ * The relay's HTTP surface: the long-poll replication endpoint, the health probes, and the operator's endpoints
+ * ({@link OpsRoutes}: readiness, status page, metrics, OpenAPI document), behind the {@link Listener}'s checks
+ * (bearer secret for everything but {@link #OPEN_PATHS}, query length, optional TLS).
  *
  * <p>{@link #create} returns an unstarted Javalin app, so tests can start it on port 0 against a real log
  * without capture.
@@ -29,6 +31,12 @@ public final class HttpApi {
     private static final Logger LOG = LoggerFactory.getLogger(HttpApi.class);
     static final ObjectMapper JSON = new ObjectMapper();
     public static final String EPOCH_HEADER = "Synrep-Epoch";
+    /**
+     * Paths served without the auth secret: the health probes (they say no more than whether the relay streams and
+     * its position) and the status page's HTML shell, which holds no data; the page asks for the secret when
+     * {@code /status} answers 401.
+     */
+    public static final Set<String> OPEN_PATHS = Set.of("/health", "/health/live", "/health/ready", "/");
 
     private HttpApi() {}
 
@@ -65,14 +73,14 @@ public final class HttpApi {
         ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, daemon("synrep-poll-timer"));
         timer.setRemoveOnCancelPolicy(true);
         ExecutorService responder = Executors.newFixedThreadPool(2, daemon("synrep-poll-wake"));
+        Listener.exposureWarning(config, "the relay").ifPresent(LOG::warn);
         PollHandler poll = new PollHandler(log, fieldsByStream, config, status, timer, responder,
                 System::currentTimeMillis);
         pollHandler.accept(poll);
         Javalin app = Javalin.create(c -> {
             c.startup.showJavalinBanner = false;
             c.startup.showOldJavalinVersionWarning = false;
-            c.jetty.host = config.host();
-            c.jetty.port = config.port();
+            Listener.configure(c, config, OPEN_PATHS);
             c.http.asyncTimeout = config.maxTimeout() + 30_000;
             c.routes.before(ctx -> ctx.header(EPOCH_HEADER, status.epoch()));
             c.routes.get("/_synapse/replication", poll::handle);

@@ -18,6 +18,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import io.synrep.config.HttpConfig;
+import io.synrep.config.RetentionConfig;
+import io.synrep.config.Secret;
+import io.synrep.streams.Catalog;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -97,6 +101,45 @@ class StatusPageIT {
             System.out.println("status page screenshot: " + png);
             waiting.cancel(true);
         }
+    }
+
+    /**
+     * A relay with a secret serves the page's shell to anyone, but its figures only with the secret: without it the
+     * page shows the secret form and no numbers; given the secret in the URL fragment (never sent to the server), it
+     * shows the relay's position.
+     */
+    @Test
+    void withASecretThePageAsksForItAndThenShowsTheFigures() throws Exception {
+        HeadlessBrowser browser = HeadlessBrowser.require();
+        String url = TestPostgres.freshDatabase("statusauth");
+        String secret = "status-page-secret-0123456789";
+        HttpConfig config = HttpConfig.defaults().withListen("127.0.0.1", 0).withAuth(Secret.of(secret));
+        try (Relay relay = Relay.start(RelayFixture.capture(url, SqlRows.dbName(url)), config,
+                RetentionConfig.defaults(), Catalog.builtin())) {
+            RelayFixture.awaitStreaming(relay);
+            String base = RelayFixture.base(relay);
+            assertEquals(401, get(base + "/status").statusCode());
+            String locked = browser.dumpDom(base + "/", 3000);
+            assertTrue(locked.contains("<form id=\"auth\">"), "the secret form is shown: " + locked);
+            assertTrue(locked.contains("the relay requires its secret (401)"), locked);
+            assertEquals("-", text(locked, "id=\"position\">([^<]*)<"), "no figures without the secret");
+
+            long before = authorizedStatus(base, secret).get("position").asLong();
+            String dom = browser.dumpDom(base + "/#secret=" + secret, 3000);
+            long after = authorizedStatus(base, secret).get("position").asLong();
+            assertTrue(dom.contains("<form id=\"auth\" hidden=\"\">"), "the form stays hidden: " + dom);
+            long shown = card(dom, "position");
+            assertTrue(shown >= before && shown <= after, "page shows " + shown + ", relay was at " + before + ".."
+                    + after);
+            assertTrue(shown > 0);
+        }
+    }
+
+    private JsonNode authorizedStatus(String base, String secret) throws Exception {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + "/status"))
+                .header("Authorization", "Bearer " + secret).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode(), r.body());
+        return JSON.readTree(r.body());
     }
 
     /**
