@@ -245,6 +245,8 @@ public final class Capture implements AutoCloseable {
         p.setProperty("interval.handling.mode", "string");
         p.setProperty("hstore.handling.mode", "json");
         p.setProperty("include.unknown.datatypes", "true");
+        // schemas name each column's source type: numeric's NaN comes as "NAN", which only the type tells from text
+        p.setProperty("column.propagate.source.type", ".*");
         p.setProperty("slot.drop.on.stop", "false");
         // no retries inside the engine: capture re-checks the slot before each reconnect (a dropped slot must start
         // a new epoch, not be recreated silently by Debezium)

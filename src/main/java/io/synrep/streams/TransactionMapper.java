@@ -2,7 +2,6 @@ package io.synrep.streams;
 
 import io.synrep.log.Transaction;
 import io.synrep.log.TransactionBuffer;
-import io.synrep.protocol.RawJson;
 import io.synrep.protocol.RowEncoder;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -21,8 +20,6 @@ import org.apache.kafka.connect.data.Struct;
  * Pure: no I/O, no threads. Not thread-safe: one instance per capture thread.
  */
 public final class TransactionMapper {
-    static final String JSON_SCHEMA = "io.debezium.data.Json";
-
     private final Map<String, TableRoutes> routes = new HashMap<>();
     private final Map<String, StreamRule> rules = new HashMap<>();
     private final RowEncoder encoder = new RowEncoder();
@@ -275,13 +272,6 @@ public final class TransactionMapper {
     }
 
     static Object convert(Field f, Object v) {
-        if (v == null) {
-            return null;
-        }
-        String name = f.schema().name();
-        if (name != null && name.equals(JSON_SCHEMA) && v instanceof String s) {
-            return new RawJson(s);
-        }
-        return v;
+        return ColumnJson.of(f.schema(), v);
     }
 }

@@ -1,0 +1,279 @@
+package io.synrep.streams;
+
+import io.synrep.protocol.RawJson;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.kafka.connect.data.Schema;
+
+/**
+ * The documented JSON representation of a column value (README, "Types"), from the value Debezium hands over and
+ * its Connect schema: the schema's logical name (and, for {@code numeric}, the source column type Debezium
+ * propagates) decides. Values that already have their representation pass through unchanged and unallocated:
+ * integers, floats, booleans, text, base64 bytea, uuid, inet, enum labels, {@code numeric} text.
+ *
+ * <ul>
+ *   <li>{@code date}: {@code "YYYY-MM-DD"} (Debezium: days since 1970-01-01), BC dates {@code "0044-03-15 BC"};</li>
+ *   <li>{@code time}: {@code "HH:MM:SS[.ffffff]"} (Debezium: micro- or milliseconds since midnight);</li>
+ *   <li>{@code timestamp}: {@code "YYYY-MM-DDTHH:MM:SS[.ffffff]"} (Debezium: micro-, milli- or nanoseconds since
+ *       the epoch);</li>
+ *   <li>{@code timestamptz}: the same in UTC with a {@code Z}, the fraction without trailing zeros;</li>
+ *   <li>{@code interval}: ISO-8601 without zero components, as PostgreSQL prints it under
+ *       {@code IntervalStyle = iso_8601} ({@code P1Y2M3DT4H5M6.789S}, {@code PT0S});</li>
+ *   <li>{@code json}/{@code jsonb}: embedded as JSON, not as a string;</li>
+ *   <li>{@code numeric}: its text; NaN as {@code "NaN"} (Debezium says {@code "NAN"});</li>
+ *   <li>the infinities of {@code date} and {@code timestamp} as {@code "infinity"} and {@code "-infinity"};</li>
+ *   <li>arrays: JSON arrays of their elements' representations.</li>
+ * </ul>
+ *
+ * <p>Stateless and thread-safe.
+ */
+final class ColumnJson {
+    static final String JSON = "io.debezium.data.Json";
+    static final String DATE = "io.debezium.time.Date";
+    static final String TIME = "io.debezium.time.Time";
+    static final String MICRO_TIME = "io.debezium.time.MicroTime";
+    static final String NANO_TIME = "io.debezium.time.NanoTime";
+    static final String TIMESTAMP = "io.debezium.time.Timestamp";
+    static final String MICRO_TIMESTAMP = "io.debezium.time.MicroTimestamp";
+    static final String NANO_TIMESTAMP = "io.debezium.time.NanoTimestamp";
+    static final String ZONED_TIMESTAMP = "io.debezium.time.ZonedTimestamp";
+    static final String INTERVAL = "io.debezium.time.Interval";
+    /** The schema parameter naming the source column type ({@code column.propagate.source.type}). */
+    static final String SOURCE_TYPE = "__debezium.source.column.type";
+
+    /*
+     * Debezium turns PostgreSQL's infinite dates and timestamps into fixed far-away instants
+     * (PostgresValueConverter's *_INFINITY_* constants), which it then counts in its usual units. These are those
+     * counts; no real value reaches them (PostgreSQL's dates end in 5874897 AD and start in 4713 BC).
+     */
+    static final int DATE_POSITIVE_INFINITY = -2147472692;
+    static final int DATE_NEGATIVE_INFINITY = -2147472691;
+    /** In arrays Debezium counts -infinity differently. */
+    static final int ARRAY_DATE_NEGATIVE_INFINITY = -625821272;
+    static final int ARRAY_DATE_POSITIVE_INFINITY = -622191234;
+    static final long MICROS_POSITIVE_INFINITY = 9223372036825200000L;
+    static final long MICROS_NEGATIVE_INFINITY = -9223372036832400000L;
+
+    private static final long MICROS_PER_DAY = 86_400_000_000L;
+
+    private ColumnJson() {}
+
+    /** The value to encode for {@code value} of a field with {@code schema}; null stays null. */
+    static Object of(Schema schema, Object value) {
+        if (value == null) {
+            return null;
+        }
+        String name = schema.name();
+        if (name == null) {
+            if (schema.type() == Schema.Type.ARRAY) {
+                return array(schema.valueSchema(), (List<?>) value);
+            }
+            if (value instanceof String s && s.length() >= 3 && Character.isLetter(s.charAt(s.length() - 1))
+                    && isNumeric(schema)) {
+                return numericSpecial(s);
+            }
+            return value;
+        }
+        return switch (name) {
+            case JSON -> value instanceof String s ? new RawJson(s) : value;
+            case DATE -> date(((Number) value).intValue());
+            case MICRO_TIME -> time(((Number) value).longValue());
+            case TIME -> time(((Number) value).longValue() * 1000);
+            case NANO_TIME -> time(((Number) value).longValue() / 1000);
+            case MICRO_TIMESTAMP -> timestamp(((Number) value).longValue());
+            case TIMESTAMP -> timestamp(Math.multiplyExact(((Number) value).longValue(), 1000L));
+            case NANO_TIMESTAMP -> timestamp(((Number) value).longValue() / 1000);
+            case ZONED_TIMESTAMP -> value instanceof String s ? zonedTimestamp(s) : value;
+            case INTERVAL -> value instanceof String s ? interval(s) : value;
+            default -> value;
+        };
+    }
+
+    /** Debezium's names for numeric's special values, as PostgreSQL writes them. */
+    private static String numericSpecial(String s) {
+        return switch (s) {
+            case "NAN" -> "NaN";
+            case "POSITIVE_INFINITY" -> "Infinity";
+            case "NEGATIVE_INFINITY" -> "-Infinity";
+            default -> s;
+        };
+    }
+
+    private static boolean isNumeric(Schema schema) {
+        String type = schema.parameters() == null ? null : schema.parameters().get(SOURCE_TYPE);
+        return type != null && (type.equalsIgnoreCase("NUMERIC") || type.equalsIgnoreCase("DECIMAL"));
+    }
+
+    /** Arrays whose elements keep their value are returned as they are; others are copied, element by element. */
+    private static Object array(Schema element, List<?> values) {
+        if (element == null || (element.name() == null && element.type() != Schema.Type.ARRAY && !isNumeric(element))) {
+            return values;
+        }
+        List<Object> out = new ArrayList<>(values.size());
+        for (Object v : values) {
+            out.add(of(element, v));
+        }
+        return out;
+    }
+
+    static String date(int epochDay) {
+        if (epochDay == DATE_POSITIVE_INFINITY || epochDay == ARRAY_DATE_POSITIVE_INFINITY) {
+            return "infinity";
+        }
+        if (epochDay == DATE_NEGATIVE_INFINITY || epochDay == ARRAY_DATE_NEGATIVE_INFINITY) {
+            return "-infinity";
+        }
+        StringBuilder sb = new StringBuilder(13);
+        boolean bc = appendDate(sb, epochDay);
+        if (bc) {
+            sb.append(" BC");
+        }
+        return sb.toString();
+    }
+
+    static String time(long micros) {
+        StringBuilder sb = new StringBuilder(15);
+        appendTime(sb, micros);
+        return sb.toString();
+    }
+
+    static String timestamp(long micros) {
+        if (micros == MICROS_POSITIVE_INFINITY) {
+            return "infinity";
+        }
+        if (micros == MICROS_NEGATIVE_INFINITY) {
+            return "-infinity";
+        }
+        StringBuilder sb = new StringBuilder(26);
+        boolean bc = appendDate(sb, (int) Math.floorDiv(micros, MICROS_PER_DAY));
+        sb.append('T');
+        appendTime(sb, Math.floorMod(micros, MICROS_PER_DAY));
+        if (bc) {
+            sb.append(" BC");
+        }
+        return sb.toString();
+    }
+
+    /** Appends {@code YYYY-MM-DD} (proleptic Gregorian, as PostgreSQL); returns whether the year is BC. */
+    private static boolean appendDate(StringBuilder sb, int epochDay) {
+        java.time.LocalDate d = java.time.LocalDate.ofEpochDay(epochDay);
+        int year = d.getYear();
+        boolean bc = year <= 0;
+        pad(sb, bc ? 1 - year : year, 4);
+        sb.append('-');
+        pad(sb, d.getMonthValue(), 2);
+        sb.append('-');
+        pad(sb, d.getDayOfMonth(), 2);
+        return bc;
+    }
+
+    /** Appends {@code HH:MM:SS} and a fraction without trailing zeros when there is one; 24:00:00 is allowed. */
+    private static void appendTime(StringBuilder sb, long micros) {
+        long seconds = micros / 1_000_000;
+        pad(sb, (int) (seconds / 3600), 2);
+        sb.append(':');
+        pad(sb, (int) (seconds / 60 % 60), 2);
+        sb.append(':');
+        pad(sb, (int) (seconds % 60), 2);
+        appendFraction(sb, (int) (micros % 1_000_000));
+    }
+
+    private static void appendFraction(StringBuilder sb, int micros) {
+        if (micros == 0) {
+            return;
+        }
+        int digits = 6;
+        while (micros % 10 == 0) {
+            micros /= 10;
+            digits--;
+        }
+        sb.append('.');
+        pad(sb, micros, digits);
+    }
+
+    private static void pad(StringBuilder sb, int value, int width) {
+        String s = Integer.toString(value);
+        for (int i = s.length(); i < width; i++) {
+            sb.append('0');
+        }
+        sb.append(s);
+    }
+
+    /**
+     * Debezium writes six fraction digits ({@code ...:00.000000Z}) and ISO years ({@code 0000} is 1 BC); drop the
+     * trailing zeros, and write years as PostgreSQL does ({@code 0001-12-31T23:00:00Z BC}, no {@code +}).
+     */
+    static String zonedTimestamp(String s) {
+        int end = s.length() - 1;
+        if (end < 10 || s.charAt(end) != 'Z') {
+            return s; // "infinity", "-infinity"
+        }
+        int yearEnd = s.indexOf('-', 1);
+        boolean plain = s.charAt(0) != '-' && s.charAt(0) != '+' && yearEnd == 4 && !s.startsWith("0000");
+        int cut = end;
+        int dot = s.lastIndexOf('.');
+        if (dot > 0) {
+            while (cut > dot + 1 && s.charAt(cut - 1) == '0') {
+                cut--;
+            }
+            if (cut == dot + 1) {
+                cut = dot;
+            }
+        }
+        if (plain) {
+            return cut == end ? s : s.substring(0, cut) + "Z";
+        }
+        long year = Long.parseLong(s.substring(s.charAt(0) == '+' ? 1 : 0, yearEnd));
+        StringBuilder sb = new StringBuilder(s.length() + 3);
+        boolean bc = year <= 0;
+        pad(sb, (int) (bc ? 1 - year : year), 4);
+        sb.append(s, yearEnd, cut).append('Z');
+        if (bc) {
+            sb.append(" BC");
+        }
+        return sb.toString();
+    }
+
+    /**
+     * Debezium writes every component ({@code P0Y0M-1DT2H3M4S}); PostgreSQL's ISO-8601 output leaves out the zero
+     * ones ({@code P-1DT2H3M4S}) and writes {@code PT0S} for a zero interval.
+     */
+    static String interval(String s) {
+        if (s.isEmpty() || s.charAt(0) != 'P') {
+            return s;
+        }
+        StringBuilder out = new StringBuilder(s.length());
+        out.append('P');
+        boolean time = false;
+        boolean timeWritten = false;
+        int start = 1;
+        for (int i = 1; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == 'T') {
+                time = true;
+                start = i + 1;
+            } else if (Character.isLetter(c)) {
+                String number = s.substring(start, i);
+                if (!isZero(number)) {
+                    if (time && !timeWritten) {
+                        out.append('T');
+                        timeWritten = true;
+                    }
+                    out.append(number).append(c);
+                }
+                start = i + 1;
+            }
+        }
+        return out.length() == 1 ? "PT0S" : out.toString();
+    }
+
+    private static boolean isZero(String number) {
+        for (int i = 0; i < number.length(); i++) {
+            char c = number.charAt(i);
+            if (c != '0' && c != '-' && c != '+' && c != '.') {
+                return false;
+            }
+        }
+        return true;
+    }
+}
