@@ -9,7 +9,7 @@ import org.apache.kafka.connect.data.Schema;
  * The documented JSON representation of a column value (README, "Types"), from the value Debezium hands over and
  * its Connect schema: the schema's logical name (and, for {@code numeric}, the source column type Debezium
  * propagates) decides. Values that already have their representation pass through unchanged and unallocated:
- * integers, floats, booleans, text, base64 bytea, uuid, inet, enum labels, {@code numeric} text.
+ * integers, floats, booleans, text, bytea (the encoder writes base64), uuid, inet, enum labels, {@code numeric} text.
  *
  * <ul>
  *   <li>{@code date}: {@code "YYYY-MM-DD"} (Debezium: days since 1970-01-01), BC dates {@code "0044-03-15 BC"};</li>

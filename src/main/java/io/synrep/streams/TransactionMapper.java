@@ -20,7 +20,18 @@ import org.apache.kafka.connect.data.Struct;
  * Pure: no I/O, no threads. Not thread-safe: one instance per capture thread.
  */
 public final class TransactionMapper {
+    /**
+     * Told when an UPDATE's new row lacks a value the WAL did not carry (an unchanged TOASTed column of a table
+     * whose replica identity is not FULL); the field is streamed as null. Called on the capture thread.
+     */
+    public interface UnavailableListener {
+        UnavailableListener NONE = (schema, table, column) -> { };
+
+        void unavailable(String schema, String table, String column);
+    }
+
     private final Map<String, TableRoutes> routes = new HashMap<>();
+    private final UnavailableListener unavailable;
     private final Map<String, StreamRule> rules = new HashMap<>();
     private final RowEncoder encoder = new RowEncoder();
     private final TransactionBuffer buffer;
@@ -77,6 +88,11 @@ public final class TransactionMapper {
         }
 
         Object[] values(Struct row) {
+            return values(row, null);
+        }
+
+        /** With {@code update} set, Debezium's placeholders become null and are reported to it. */
+        Object[] values(Struct row, Update update) {
             Schema s = row.schema();
             if (s != schema) {
                 Field[] f = new Field[columns.length];
@@ -90,7 +106,12 @@ public final class TransactionMapper {
             for (int i = 0; i < columns.length; i++) {
                 Field f = fields[i];
                 if (f != null) {
-                    out[i] = convert(f, row.get(f));
+                    Object v = row.get(f);
+                    if (update != null && v != null && UnavailableValue.is(v)) {
+                        update.unavailable(columns[i]);
+                        v = null;
+                    }
+                    out[i] = convert(f, v);
                 }
             }
             return out;
@@ -102,6 +123,18 @@ public final class TransactionMapper {
         }
     }
 
+    /** The table of the UPDATE being mapped, for reporting unavailable values. */
+    private final class Update {
+        String schema;
+        String table;
+
+        void unavailable(String column) {
+            TransactionMapper.this.unavailable.unavailable(schema, table, column);
+        }
+    }
+
+    private final Update update = new Update();
+
     /** A mapper whose transactions stay on the heap whatever their size (for tests and small tools). */
     public TransactionMapper(Catalog catalog) {
         this(catalog, new TransactionBuffer(java.nio.file.Path.of(System.getProperty("java.io.tmpdir"), "synrep-spill"),
@@ -110,7 +143,16 @@ public final class TransactionMapper {
 
     /** @param buffer holds the current transaction's rows (and spills a large one to disk) */
     public TransactionMapper(Catalog catalog, TransactionBuffer buffer) {
+        this(catalog, buffer, UnavailableListener.NONE);
+    }
+
+    /**
+     * @param buffer      holds the current transaction's rows (and spills a large one to disk)
+     * @param unavailable told of every UPDATE value the WAL did not carry
+     */
+    public TransactionMapper(Catalog catalog, TransactionBuffer buffer, UnavailableListener unavailable) {
         this.buffer = buffer;
+        this.unavailable = unavailable;
         for (StreamRule rule : catalog.rules().values()) {
             rules.put(rule.name(), rule);
             for (StreamRule.Source s : rule.sources()) {
@@ -150,6 +192,13 @@ public final class TransactionMapper {
         if (row == null) {
             return;
         }
+        Update screen = null;
+        if (operation == StreamRule.Operation.UPDATE) {
+            // only an UPDATE's new row can hold Debezium's placeholder for an unchanged TOASTed value
+            update.schema = schema;
+            update.table = table;
+            screen = update;
+        }
         for (SourceRoute s : r.sources) {
             if (!s.source.operations().contains(operation)) {
                 continue;
@@ -158,7 +207,7 @@ public final class TransactionMapper {
             if (filter != null && !filter.test(s.lookup.value(row, filter.column()))) {
                 continue;
             }
-            Object[] values = s.lookup.values(row);
+            Object[] values = s.lookup.values(row, screen);
             if (s.rule.joins().isEmpty()) {
                 buffer.add(s.rule.name(), encoder.encodeTail(values));
             } else {
@@ -177,7 +226,7 @@ public final class TransactionMapper {
                 for (int i = 0; i < match.length; i++) {
                     keyParts[i] = encoder.encodeValue(match[i]);
                 }
-                Object[] vals = j.valueLookup.values(row);
+                Object[] vals = j.valueLookup.values(row, screen);
                 byte[][] encodedVals = new byte[vals.length][];
                 for (int i = 0; i < vals.length; i++) {
                     encodedVals[i] = encoder.encodeValue(vals[i]);
