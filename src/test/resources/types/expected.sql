@@ -52,6 +52,6 @@ CREATE FUNCTION fidelity_expected(row_id integer) RETURNS json LANGUAGE sql STAB
         'c_timestamptz_array', CASE WHEN c_timestamptz_array IS NULL THEN NULL ELSE
             to_json(ARRAY(SELECT fidelity_tstz(e) FROM unnest(c_timestamptz_array) WITH ORDINALITY u(e, o) ORDER BY o)) END,
         'c_jsonb_array', c_jsonb_array,
-        'c_enum_array', c_enum_array)
+        'c_enum_array', c_enum_array, 'c_int4_matrix', c_int4_matrix)
     FROM fidelity_types WHERE id = row_id
 $$;

@@ -39,7 +39,8 @@ CREATE TABLE fidelity_types (
     c_date_array date[],
     c_timestamptz_array timestamptz[],
     c_jsonb_array jsonb[],
-    c_enum_array fidelity_mood[]
+    c_enum_array fidelity_mood[],
+    c_int4_matrix integer[][]
 );
 ALTER TABLE fidelity_types REPLICA IDENTITY FULL;
 

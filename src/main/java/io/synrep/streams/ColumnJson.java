@@ -25,7 +25,8 @@ import org.apache.kafka.connect.data.Schema;
  *   <li>arrays: JSON arrays of their elements' representations.</li>
  * </ul>
  *
- * <p>Stateless and thread-safe.
+ * <p>Resolved once per field schema ({@link #of(Schema)}), applied per value: values that need no mapping cost a
+ * field read. Immutable and thread-safe.
  */
 final class ColumnJson {
     static final String JSON = "io.debezium.data.Json";
@@ -56,41 +57,79 @@ final class ColumnJson {
 
     private static final long MICROS_PER_DAY = 86_400_000_000L;
 
-    private ColumnJson() {}
+    /** What a field's values need, decided once per field schema. */
+    private enum Kind { AS_IS, JSON, NUMERIC, DATE, TIME_MILLIS, TIME_MICROS, TIME_NANOS, TIMESTAMP_MILLIS,
+        TIMESTAMP_MICROS, TIMESTAMP_NANOS, ZONED_TIMESTAMP, INTERVAL, ARRAY }
 
-    /** The value to encode for {@code value} of a field with {@code schema}; null stays null. */
-    static Object of(Schema schema, Object value) {
-        if (value == null) {
-            return null;
+    private static final ColumnJson AS_IS = new ColumnJson(Kind.AS_IS, null);
+
+    private final Kind kind;
+    /** For arrays: the elements' representation. */
+    private final ColumnJson element;
+
+    private ColumnJson(Kind kind, ColumnJson element) {
+        this.kind = kind;
+        this.element = element;
+    }
+
+    /** The representation of values of a field with {@code schema}; resolve once per schema, apply per value. */
+    static ColumnJson of(Schema schema) {
+        if (schema.type() == Schema.Type.ARRAY) {
+            ColumnJson e = of(schema.valueSchema());
+            return e == AS_IS ? AS_IS : new ColumnJson(Kind.ARRAY, e);
         }
         String name = schema.name();
         if (name == null) {
-            if (schema.type() == Schema.Type.ARRAY) {
-                return array(schema.valueSchema(), (List<?>) value);
-            }
-            if (value instanceof String s && s.length() >= 3 && Character.isLetter(s.charAt(s.length() - 1))
-                    && isNumeric(schema)) {
-                return numericSpecial(s);
-            }
+            return isNumeric(schema) ? new ColumnJson(Kind.NUMERIC, null) : AS_IS;
+        }
+        Kind kind = switch (name) {
+            case JSON -> Kind.JSON;
+            case DATE -> Kind.DATE;
+            case TIME -> Kind.TIME_MILLIS;
+            case MICRO_TIME -> Kind.TIME_MICROS;
+            case NANO_TIME -> Kind.TIME_NANOS;
+            case TIMESTAMP -> Kind.TIMESTAMP_MILLIS;
+            case MICRO_TIMESTAMP -> Kind.TIMESTAMP_MICROS;
+            case NANO_TIMESTAMP -> Kind.TIMESTAMP_NANOS;
+            case ZONED_TIMESTAMP -> Kind.ZONED_TIMESTAMP;
+            case INTERVAL -> Kind.INTERVAL;
+            default -> Kind.AS_IS;
+        };
+        return kind == Kind.AS_IS ? AS_IS : new ColumnJson(kind, null);
+    }
+
+    /** The value to encode for {@code value} of a field with {@code schema} (resolves the schema every call). */
+    static Object of(Schema schema, Object value) {
+        return of(schema).apply(value);
+    }
+
+    /** The value the row encoder writes for {@code value}; null stays null. */
+    Object apply(Object value) {
+        if (value == null || kind == Kind.AS_IS) {
             return value;
         }
-        return switch (name) {
+        return switch (kind) {
             case JSON -> value instanceof String s ? new RawJson(s) : value;
+            case NUMERIC -> value instanceof String s ? numericSpecial(s) : value;
             case DATE -> date(((Number) value).intValue());
-            case MICRO_TIME -> time(((Number) value).longValue());
-            case TIME -> time(((Number) value).longValue() * 1000);
-            case NANO_TIME -> time(((Number) value).longValue() / 1000);
-            case MICRO_TIMESTAMP -> timestamp(((Number) value).longValue());
-            case TIMESTAMP -> timestamp(Math.multiplyExact(((Number) value).longValue(), 1000L));
-            case NANO_TIMESTAMP -> timestamp(((Number) value).longValue() / 1000);
+            case TIME_MILLIS -> time(((Number) value).longValue() * 1000);
+            case TIME_MICROS -> time(((Number) value).longValue());
+            case TIME_NANOS -> time(((Number) value).longValue() / 1000);
+            case TIMESTAMP_MILLIS -> timestamp(Math.multiplyExact(((Number) value).longValue(), 1000L));
+            case TIMESTAMP_MICROS -> timestamp(((Number) value).longValue());
+            case TIMESTAMP_NANOS -> timestamp(((Number) value).longValue() / 1000);
             case ZONED_TIMESTAMP -> value instanceof String s ? zonedTimestamp(s) : value;
             case INTERVAL -> value instanceof String s ? interval(s) : value;
-            default -> value;
+            case ARRAY -> array((List<?>) value);
+            case AS_IS -> value;
         };
     }
 
     /** Debezium's names for numeric's special values, as PostgreSQL writes them. */
     private static String numericSpecial(String s) {
+        if (s.isEmpty() || !Character.isLetter(s.charAt(s.length() - 1))) {
+            return s;
+        }
         return switch (s) {
             case "NAN" -> "NaN";
             case "POSITIVE_INFINITY" -> "Infinity";
@@ -104,14 +143,10 @@ final class ColumnJson {
         return type != null && (type.equalsIgnoreCase("NUMERIC") || type.equalsIgnoreCase("DECIMAL"));
     }
 
-    /** Arrays whose elements keep their value are returned as they are; others are copied, element by element. */
-    private static Object array(Schema element, List<?> values) {
-        if (element == null || (element.name() == null && element.type() != Schema.Type.ARRAY && !isNumeric(element))) {
-            return values;
-        }
+    private List<Object> array(List<?> values) {
         List<Object> out = new ArrayList<>(values.size());
         for (Object v : values) {
-            out.add(of(element, v));
+            out.add(element.apply(v));
         }
         return out;
     }

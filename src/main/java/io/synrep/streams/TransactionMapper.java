@@ -82,6 +82,7 @@ public final class TransactionMapper {
         private final String[] columns;
         private Schema schema;
         private Field[] fields;
+        private ColumnJson[] representations;
 
         ColumnLookup(String[] columns) {
             this.columns = columns;
@@ -96,10 +97,13 @@ public final class TransactionMapper {
             Schema s = row.schema();
             if (s != schema) {
                 Field[] f = new Field[columns.length];
+                ColumnJson[] r = new ColumnJson[columns.length];
                 for (int i = 0; i < columns.length; i++) {
                     f[i] = columns[i] == null ? null : s.field(columns[i]);
+                    r[i] = f[i] == null ? null : ColumnJson.of(f[i].schema());
                 }
                 fields = f;
+                representations = r;
                 schema = s;
             }
             Object[] out = new Object[columns.length];
@@ -111,7 +115,7 @@ public final class TransactionMapper {
                         update.unavailable(columns[i]);
                         v = null;
                     }
-                    out[i] = convert(f, v);
+                    out[i] = representations[i].apply(v);
                 }
             }
             return out;
@@ -318,9 +322,5 @@ public final class TransactionMapper {
             sb.append(new String(p, java.nio.charset.StandardCharsets.ISO_8859_1)).append('\u0000');
         }
         return sb.toString();
-    }
-
-    static Object convert(Field f, Object v) {
-        return ColumnJson.of(f.schema(), v);
     }
 }
