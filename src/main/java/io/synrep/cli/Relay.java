@@ -4,6 +4,7 @@ import io.javalin.Javalin;
 import io.synrep.capture.Capture;
 import io.synrep.capture.FileStateStore;
 import io.synrep.capture.RelayState;
+import io.synrep.capture.ReplicaIdentityCheck;
 import io.synrep.capture.SlotSetup;
 import io.synrep.capture.StateKeeper;
 import io.synrep.capture.StateStore;
@@ -101,6 +102,7 @@ public final class Relay implements AutoCloseable {
         }
         SlotSetup.Prepared prepared = SlotSetup.prepare(captureConfig, catalog.tables(), saved, stateConfig.startLsn());
         report(prepared);
+        ReplicaIdentityCheck.warn(captureConfig, catalog.tables());
         deleteLeftoverSpillFiles(captureConfig.spillDir());
         StreamLog log = new StreamLog(catalog.streamNames(), retention, InstantSource.system());
         log.start(prepared.horizon(), prepared.head());
@@ -143,7 +145,10 @@ public final class Relay implements AutoCloseable {
             public String describe() {
                 Capture c = self[0].capture;
                 String f = c.failure();
-                return "capture " + c.state().name().toLowerCase() + (f == null ? "" : ": " + f);
+                long unavailable = c.unavailableValues();
+                return "capture " + c.state().name().toLowerCase() + (f == null ? "" : ": " + f)
+                        + (unavailable == 0 ? "" : "; " + unavailable + " unchanged TOASTed values streamed as null"
+                        + " (replica identity not FULL)");
             }
         };
         Map<String, List<String>> fields = new LinkedHashMap<>();

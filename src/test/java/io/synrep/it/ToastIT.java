@@ -69,7 +69,7 @@ class ToastIT {
             // one large column changes, the other three stay TOASTed and unchanged
             st.execute("UPDATE " + table + " SET big_text = big_text || 'x', counter = counter + 1 WHERE id = 1");
             expected.add(current(st, table));
-            expected.add(current(st, table));
+            expected.add(current(st, table)); // the delete streams the old row, whole
             st.execute("DELETE FROM " + table + " WHERE id = 1");
         }
         long unavailableBefore = relay.capture().unavailableValues();
@@ -91,8 +91,9 @@ class ToastIT {
             assertStoredOutOfLine(st, table);
             inserted = current(st, table);
             st.execute("UPDATE " + table + " SET counter = counter + 1 WHERE id = 1");
+            st.execute("DELETE FROM " + table + " WHERE id = 1");
         }
-        List<JsonNode> rows = stream("toast_default", 2);
+        List<JsonNode> rows = stream("toast_default", 3);
         rows.forEach(ToastIT::assertNoPlaceholder);
         assertEquals(inserted, rows.get(0), "the insert carries every value");
         ObjectNode updated = inserted.deepCopy();
@@ -101,8 +102,32 @@ class ToastIT {
             updated.putNull(big);
         }
         assertEquals(updated, rows.get(1), "the update: unchanged TOASTed columns are not in the WAL, sent as null");
+        // the delete: without REPLICA IDENTITY FULL the WAL's old row holds only the key; Debezium fills the other
+        // columns with null, or a NOT NULL one with its type's zero value: 0 here, not the old 1 (README: not data)
+        ObjectNode deleted = Poller.JSON.createObjectNode();
+        deleted.put("id", 1);
+        deleted.put("counter", 0);
+        for (String column : List.of("big_text", "big_bytea", "big_jsonb", "big_text_array")) {
+            deleted.putNull(column);
+        }
+        assertEquals(deleted, rows.get(2), "the delete carries only the key");
         assertEquals(4, relay.capture().unavailableValues() - unavailableBefore,
                 "the four unavailable values are counted");
+        String health = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create(RelayFixture.base(relay) + "/health")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        assertTrue(health.contains("unchanged TOASTed values streamed as null"), "health says so: " + health);
+    }
+
+    @Test
+    void theStartupCheckNamesTheTablesWithoutReplicaIdentityFull() throws Exception {
+        Catalog catalog = Catalog.load(TypeFidelityIT.resourcePath("types/catalog.json"));
+        try (Connection c = TestPostgres.connect(dbUrl)) {
+            assertEquals(List.of("public.fidelity_toast_default"),
+                    io.synrep.capture.ReplicaIdentityCheck.notFull(c, catalog.tables()));
+            assertEquals(List.of(), io.synrep.capture.ReplicaIdentityCheck.notFull(c,
+                    io.synrep.streams.Catalog.builtin().tables()), "sql/schema.sql sets FULL on every Synapse table");
+        }
     }
 
     /** Incompressible values well over the TOAST threshold: md5 chains, as text, bytes, inside jsonb and an array. */
