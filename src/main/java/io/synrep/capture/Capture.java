@@ -105,7 +105,7 @@ public final class Capture implements AutoCloseable {
             mapper.reset();
         }
         mapper = new TransactionMapper(catalog, new TransactionBuffer(config.spillDir(), config.spillThreshold()),
-                this::unavailable);
+                this::missingColumn, this::unavailable);
         // resume points at or below the saved offsets are never marked again (offsets must not move backwards)
         Checkpoints<RecordChangeEvent<SourceRecord>> checkpoints = new Checkpoints<>(
                 keeper.current().resumePosition(), 250, checkpointSpacingBytes, 8192);
@@ -173,6 +173,14 @@ public final class Capture implements AutoCloseable {
         launch();
     }
 
+    /** A change lacked a column the catalog reads (once per table schema version and stream). */
+    private void missingColumn(String stream, String table, String column) {
+        stats.missingColumns.incrementAndGet();
+        LOG.warn("stream {}: a change of {} has no column {} (dropped or renamed while streaming?): the stream's "
+                + "rows carry null for it until the catalog maps the field to an existing column and the relay restarts",
+                stream, table, column);
+    }
+
     /**
      * An UPDATE left a large (TOASTed) value unchanged and the WAL does not carry it: the field is streamed as
      * null. Counted always; logged once per column, with the fix.
@@ -197,6 +205,14 @@ public final class Capture implements AutoCloseable {
 
     public State state() {
         return state;
+    }
+
+    /**
+     * How many times a change lacked a column the catalog reads (counted once per table schema version and stream
+     * that reads the column): non-zero after a mapped column was dropped or renamed while streaming.
+     */
+    public long missingColumns() {
+        return stats.missingColumns.get();
     }
 
     /** Why capture failed or last stopped, or null. */

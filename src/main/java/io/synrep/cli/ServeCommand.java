@@ -2,6 +2,8 @@ package io.synrep.cli;
 
 import io.synrep.capture.Capture;
 import io.synrep.config.CaptureConfig;
+import io.synrep.config.ConfigKey;
+import io.synrep.config.ConfigKeys;
 import io.synrep.config.HttpConfig;
 import io.synrep.config.RetentionConfig;
 import io.synrep.config.StateConfig;
@@ -12,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /** {@code synrep serve}: the relay, attached to a writer's database or to an embedded one. */
@@ -25,49 +28,20 @@ final class ServeCommand {
             Without --pg-url an embedded PostgreSQL (wal_level=logical) is started, sql/schema.sql is
             applied, and its JDBC URL is printed so that you can write to it.
 
-            Options:
-              --pg-url URL          writer database, jdbc:postgresql://HOST:PORT/DB[?user=..&password=..]
-              --pg-user NAME        login role (default: from the URL, else postgres)
-              --pg-password PW      its password (default: from the URL or $SYNREP_PG_PASSWORD)
-              --listen HOST:PORT    HTTP listener (default 127.0.0.1:9099; port 0 = any free port)
-              --slot NAME           replication slot, created when absent (default synrep)
-              --publication NAME    publication, created for the catalog tables when absent (default synrep)
-              --catalog FILE        stream catalog replacing the built-in one (or extending it, see README)
-              --data-dir DIR        the relay's data directory: its state (offsets, horizon, epoch) is
-                                    kept in DIR/state.json so that a restart resumes without loss
-                                    (default ./synrep-data with --pg-url; without --pg-url the embedded
-                                    PostgreSQL also lives here, in DIR/postgres, and without --data-dir
-                                    everything is temporary)
-              --offset-store KIND   file (DIR/state.json, default) or table (synrep_state in the
-                                    writer's database)
-              --start-lsn LSN       replay from this WAL position (X/Y or an integer) instead of the saved
-                                    state; it must be at or after the slot's confirmed position
-              --max-wal-held N      most bytes of WAL the slot may hold on the writer; past it the oldest
-                                    retained rows are dropped so that the slot advances (default 1073741824)
-              --pg-port N           embedded PostgreSQL only: its port (default: any free port)
-              --heartbeat D         heartbeat interval (default 1s)
-              --retention-rows N    most rows retained in memory (default 1000000)
-              --retention-bytes N   most encoded row bytes retained (default 268435456)
-              --retention-age D     drop rows older than this (default 1h)
-              --max-timeout-ms N    cap on a request's timeout (default 60000)
-              --max-waiting N       most long-polls held at once (default 20000)
-              --spill-dir DIR       where transactions larger than the spill threshold are kept
-                                    (default DIR/spill under --data-dir; files left by a crash are
-                                    deleted at start)
-              --spill-threshold N   heap bytes one transaction may use before it spills (default 16777216)
-              --help                this text
+            Options (each also as SYNREP_<NAME> in the environment or 'name = value' in the --config
+            file; the command line wins over the environment, which wins over the file):
+            """ + ConfigKeys.help(ConfigKeys.SERVE) + """
+              --help                  this text
 
             Durations: 500ms, 30s, 5m, 2h.
             """;
 
-    static final Set<String> OPTIONS = Set.of("pg-url", "pg-user", "pg-password", "listen", "slot", "publication",
-            "catalog", "data-dir", "offset-store", "start-lsn", "max-wal-held", "pg-port", "heartbeat", "retention-rows", "retention-bytes", "retention-age",
-            "max-timeout-ms", "max-waiting", "spill-dir", "spill-threshold");
+    static final Set<String> OPTIONS = Args.known(ConfigKeys.SERVE);
 
     private ServeCommand() {}
 
-    static int run(List<String> argv, PrintStream out) throws Exception {
-        Args a = Args.parse("serve", argv, OPTIONS);
+    static int run(List<String> argv, Map<String, String> env, PrintStream out) throws Exception {
+        Args a = Args.resolve("serve", argv, env);
         Options o = Options.from(a);
         EmbeddedDatabase embedded = null;
         String url = o.pgUrl;
@@ -156,19 +130,24 @@ final class ServeCommand {
         static Options from(Args a) {
             Options o = new Options();
             o.pgUrl = a.get("pg-url", null);
+            if (o.pgUrl != null && !o.pgUrl.startsWith("jdbc:postgresql://")) {
+                throw new Args.UsageException("serve: " + a.label("pg-url") + " must look like "
+                        + "jdbc:postgresql://HOST:PORT/DB, was '" + ConfigKey.maskUrlPassword(o.pgUrl) + "'");
+            }
             o.user = a.get("pg-user", null);
-            o.password = a.get("pg-password", System.getenv("SYNREP_PG_PASSWORD"));
+            o.password = a.get("pg-password", null);
             HttpConfig d = HttpConfig.defaults();
             String listen = a.get("listen", d.host() + ":" + d.port());
             int colon = listen.lastIndexOf(':');
             if (colon <= 0) {
-                throw new Args.UsageException("--listen must be HOST:PORT, was '" + listen + "'");
+                throw new Args.UsageException("serve: " + a.label("listen") + " must be HOST:PORT, was '" + listen + "'");
             }
             int port;
             try {
                 port = Integer.parseInt(listen.substring(colon + 1));
             } catch (NumberFormatException e) {
-                throw new Args.UsageException("--listen port must be a number, was '" + listen.substring(colon + 1) + "'");
+                throw new Args.UsageException("serve: " + a.label("listen") + " port must be a number, was '"
+                        + listen.substring(colon + 1) + "'");
             }
             try {
                 o.http = new HttpConfig(listen.substring(0, colon), port, d.defaultTimeout(),
@@ -176,7 +155,7 @@ final class ServeCommand {
                         d.defaultLimit(), d.maxLimit(),
                         (int) a.getLong("max-waiting", d.maxWaiting(), 1, 1_000_000));
             } catch (IllegalArgumentException e) {
-                throw new Args.UsageException("--listen: " + e.getMessage());
+                throw new Args.UsageException("serve: " + a.label("listen") + ": " + e.getMessage());
             }
             o.slot = a.get("slot", "synrep");
             o.publication = a.get("publication", "synrep");
@@ -189,18 +168,19 @@ final class ServeCommand {
             o.store = switch (store) {
                 case "file" -> StateConfig.Store.FILE;
                 case "table" -> StateConfig.Store.TABLE;
-                default -> throw new Args.UsageException("--offset-store must be file or table, was '" + store + "'");
+                default -> throw new Args.UsageException("serve: " + a.label("offset-store") + " must be file or table, was '"
+                        + store + "'");
             };
             String lsn = a.get("start-lsn", null);
             if (lsn != null) {
                 try {
                     o.startLsn = lsn.contains("/") ? Position.parseLsn(lsn) : Long.parseLong(lsn);
                 } catch (IllegalArgumentException e) {
-                    throw new Args.UsageException("--start-lsn must be a WAL position like 0/16B3748 or an integer, was '"
-                            + lsn + "'");
+                    throw new Args.UsageException("serve: " + a.label("start-lsn")
+                            + " must be a WAL position like 0/16B3748 or an integer, was '" + lsn + "'");
                 }
                 if (o.startLsn < 0) {
-                    throw new Args.UsageException("--start-lsn must not be negative, was " + lsn);
+                    throw new Args.UsageException("serve: " + a.label("start-lsn") + " must not be negative, was " + lsn);
                 }
             }
             o.maxWalHeld = a.getLong("max-wal-held", StateConfig.DEFAULT_MAX_WAL_HELD, 1, Long.MAX_VALUE);
@@ -214,7 +194,7 @@ final class ServeCommand {
                         a.getLong("retention-bytes", r.maxBytes(), 1, Long.MAX_VALUE),
                         a.getDuration("retention-age", r.maxAge()));
             } catch (IllegalArgumentException e) {
-                throw new Args.UsageException(e.getMessage());
+                throw new Args.UsageException("serve: " + e.getMessage());
             }
             return o;
         }
@@ -231,7 +211,7 @@ final class ServeCommand {
                 return new CaptureConfig(url, user, password, slot, publication, heartbeat, Duration.ofMillis(10),
                         spill, spillThreshold);
             } catch (IllegalArgumentException e) {
-                throw new Args.UsageException(e.getMessage());
+                throw new Args.UsageException("serve: " + e.getMessage());
             }
         }
     }

@@ -111,6 +111,12 @@ public final class HttpApi {
             body.put("position", log.head());
             body.put("earliest", log.horizon());
         }
+        Map<String, String> states = status.streamStates();
+        if (!states.isEmpty()) {
+            // a stream in error does not fail the probe: the relay still serves every other stream
+            ObjectNode streams = body.putObject("streams");
+            states.forEach(streams::put);
+        }
         ctx.status(up ? 200 : 503).contentType("application/json").result(body.toString());
     }
 

@@ -81,6 +81,12 @@ class CliTest {
     }
 
     @org.junit.jupiter.api.Test
+    void multiLineFailuresArePrintedOnOneLine() {
+        assertEquals("ERROR: must be owner Detail: x Hint: y",
+                Cli.oneLine("ERROR: must be owner\n  Detail: x\r\n  Hint: y\n"));
+    }
+
+    @org.junit.jupiter.api.Test
     void passwordsInTheUrlAreMaskedInMessages() {
         Run r = run("serve", "--pg-url", "jdbc:postgresql://127.0.0.1:1/nodb?user=u&password=sekrit&connectTimeout=2",
                 "--listen", "127.0.0.1:0");

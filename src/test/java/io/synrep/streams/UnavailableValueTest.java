@@ -67,7 +67,7 @@ class UnavailableValueTest {
                 .build();
         List<String> reported = new ArrayList<>();
         TransactionMapper mapper = new TransactionMapper(Catalog.load(file),
-                new io.synrep.log.TransactionBuffer(dir.resolve("spill"), Long.MAX_VALUE),
+                new io.synrep.log.TransactionBuffer(dir.resolve("spill"), Long.MAX_VALUE), TransactionMapper.Drift.NONE,
                 (schema, table, column) -> reported.add(schema + "." + table + "." + column));
         // an INSERT of the placeholder text is data (only UPDATE rows can hold Debezium's placeholder)
         mapper.change("public", "docs", 'c', null, new Struct(row).put("id", 1L).put("body", P).put("meta", "{}"));
