@@ -52,6 +52,9 @@ CREATE FUNCTION fidelity_expected(row_id integer) RETURNS json LANGUAGE sql STAB
         'c_timestamptz_array', CASE WHEN c_timestamptz_array IS NULL THEN NULL ELSE
             to_json(ARRAY(SELECT fidelity_tstz(e) FROM unnest(c_timestamptz_array) WITH ORDINALITY u(e, o) ORDER BY o)) END,
         'c_jsonb_array', c_jsonb_array,
-        'c_enum_array', c_enum_array, 'c_int4_matrix', c_int4_matrix)
+        'c_enum_array', c_enum_array, 'c_int4_matrix', c_int4_matrix,
+        'c_time0', c_time0,
+        'c_timestamp3', c_timestamp3,
+        'c_timestamptz0', fidelity_tstz(c_timestamptz0))
     FROM fidelity_types WHERE id = row_id
 $$;

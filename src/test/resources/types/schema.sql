@@ -40,7 +40,10 @@ CREATE TABLE fidelity_types (
     c_timestamptz_array timestamptz[],
     c_jsonb_array jsonb[],
     c_enum_array fidelity_mood[],
-    c_int4_matrix integer[][]
+    c_int4_matrix integer[][],
+    c_time0 time(0),
+    c_timestamp3 timestamp(3),
+    c_timestamptz0 timestamptz(0)
 );
 ALTER TABLE fidelity_types REPLICA IDENTITY FULL;
 

@@ -132,6 +132,10 @@ class TypeFidelityIT {
                     8),
             Step.write("INSERT INTO fidelity_types (id, c_numeric) VALUES (9, 'NaN')", 9),
             Step.write("INSERT INTO fidelity_types (id, c_int4_matrix) VALUES (10, '{{1,2},{3,NULL}}')", 10),
+            // lower precisions (Debezium counts milliseconds for these)
+            Step.write("INSERT INTO fidelity_types (id, c_time0, c_timestamp3, c_timestamptz0) VALUES"
+                    + " (11, '23:59:59.6', '1960-05-06 07:08:09.1234', '2024-02-29 13:45:30.5+01'),"
+                    + " (12, '00:00:00', 'infinity', '-infinity')", 11, 12),
             // before Christ
             Step.write("INSERT INTO fidelity_types (id, c_date, c_timestamp, c_timestamptz, c_date_array)"
                     + " VALUES (7, '0044-03-15 BC', '0044-03-15 12:00:00.5 BC', '0001-12-31 23:00:00+00 BC',"
