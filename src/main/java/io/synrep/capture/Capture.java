@@ -106,6 +106,8 @@ public final class Capture implements AutoCloseable {
         }
         mapper = new TransactionMapper(catalog, new TransactionBuffer(config.spillDir(), config.spillThreshold()),
                 this::missingColumn, this::unavailable);
+        // read again at every (re)connection: an operator may have set REPLICA IDENTITY FULL meanwhile
+        mapper.deletesCarryOnly(ReplicaIdentityCheck.identityColumns(config, catalog.tables()));
         // resume points at or below the saved offsets are never marked again (offsets must not move backwards)
         Checkpoints<RecordChangeEvent<SourceRecord>> checkpoints = new Checkpoints<>(
                 keeper.current().resumePosition(), 250, checkpointSpacingBytes, 8192);

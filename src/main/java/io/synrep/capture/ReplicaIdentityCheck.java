@@ -7,7 +7,11 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,6 +40,42 @@ public final class ReplicaIdentityCheck {
             }
         }
         return out;
+    }
+
+    /**
+     * For each table among {@code tables} whose replica identity is not FULL, the columns a DELETE's old row carries
+     * in the WAL: the primary key's (identity DEFAULT), the identity index's (USING INDEX), none (NOTHING).
+     */
+    public static Map<String, Set<String>> identityColumns(Connection c, Collection<String> tables)
+            throws SQLException {
+        Map<String, Set<String>> out = new LinkedHashMap<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT a.attname FROM pg_class t"
+                + " JOIN pg_index i ON i.indrelid = t.oid"
+                + " AND ((t.relreplident = 'd' AND i.indisprimary) OR (t.relreplident = 'i' AND i.indisreplident))"
+                + " JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = ANY (i.indkey)"
+                + " WHERE t.oid = to_regclass(?)")) {
+            for (String t : notFull(c, tables)) {
+                Set<String> columns = new HashSet<>();
+                ps.setString(1, SlotSetup.quoteQualified(t));
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        columns.add(rs.getString(1));
+                    }
+                }
+                out.put(t, Set.copyOf(columns));
+            }
+        }
+        return out;
+    }
+
+    /** {@link #identityColumns} on a new connection; empty (and logged) when the database cannot be asked. */
+    static Map<String, Set<String>> identityColumns(CaptureConfig config, Collection<String> tables) {
+        try (Connection c = SlotSetup.connect(config)) {
+            return identityColumns(c, tables);
+        } catch (SQLException e) {
+            LOG.info("could not read the tables' replica identity: {}", e.getMessage());
+            return Map.of();
+        }
     }
 
     /** Logs one WARN naming the tables and the fix when any table is not FULL; a failed check is only logged. */

@@ -176,6 +176,8 @@ public final class TransactionMapper {
     }
 
     private final Update update = new Update();
+    /** Tables ({@code schema.table}) whose DELETEs carry only these columns of the old row. */
+    private Map<String, java.util.Set<String>> identityColumns = Map.of();
 
     /** A mapper whose transactions stay on the heap whatever their size (for tests and small tools). */
     public TransactionMapper(Catalog catalog) {
@@ -260,6 +262,16 @@ public final class TransactionMapper {
                 continue;
             }
             Object[] values = s.lookup.values(row, s.columnOfField.length, screen);
+            if (operation == StreamRule.Operation.DELETE && !identityColumns.isEmpty()) {
+                java.util.Set<String> carried = identityColumns.get(schema + "." + table);
+                if (carried != null) {
+                    for (int i = 0; i < values.length; i++) {
+                        if (s.columnOfField[i] != null && !carried.contains(s.columnOfField[i])) {
+                            values[i] = null;
+                        }
+                    }
+                }
+            }
             if (s.rule.joins().isEmpty()) {
                 buffer.add(s.rule.name(), encoder.encodeTail(values));
             } else {
@@ -289,6 +301,17 @@ public final class TransactionMapper {
                 }
             }
         }
+    }
+
+    /**
+     * Declares the tables whose replica identity is not FULL: in their DELETEs the WAL's old row holds only the
+     * identity columns, and Debezium fills the others with null or, for a NOT NULL column, its type's zero value.
+     * Stream fields from other columns of such a DELETE are null, never those made-up values.
+     *
+     * @param identityColumns {@code schema.table} to the columns its DELETEs carry (none for REPLICA IDENTITY NOTHING)
+     */
+    public void deletesCarryOnly(Map<String, java.util.Set<String>> identityColumns) {
+        this.identityColumns = Map.copyOf(identityColumns);
     }
 
     /** Whether any change of a catalog table was seen since the last finish. */
