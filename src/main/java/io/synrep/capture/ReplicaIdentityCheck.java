@@ -16,9 +16,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Names the catalog tables whose replica identity is not {@code FULL}. For those the WAL carries neither a large
- * (TOASTed) value that an UPDATE left unchanged (the stream row gets null, see the README's "Types") nor, on DELETE,
- * more than the key. Advice at start, not an error: a table whose rows are never updated or deleted is fine.
+ * Names the catalog tables whose replica identity is not {@code FULL}, and the columns their DELETEs carry. For those
+ * tables the WAL carries neither a large (TOASTed) value that an UPDATE left unchanged (the stream row gets null, see
+ * the README's "Types") nor, on DELETE, more than the identity columns. At start this is advice (a WARN), not an
+ * error: a table whose rows are never updated or deleted is fine. Stateless; each call asks the database.
  */
 public final class ReplicaIdentityCheck {
     private static final Logger LOG = LoggerFactory.getLogger(ReplicaIdentityCheck.class);
