@@ -20,8 +20,10 @@ import org.apache.kafka.connect.data.Schema;
  *   <li>{@code interval}: ISO-8601 without zero components, as PostgreSQL prints it under
  *       {@code IntervalStyle = iso_8601} ({@code P1Y2M3DT4H5M6.789S}, {@code PT0S});</li>
  *   <li>{@code json}/{@code jsonb}: embedded as JSON, not as a string;</li>
- *   <li>{@code numeric}: its text; NaN as {@code "NaN"} (Debezium says {@code "NAN"});</li>
+ *   <li>{@code numeric}: its text; NaN and the infinities as PostgreSQL spells them (Debezium says {@code "NAN"},
+ *       {@code "POSITIVE_INFINITY"}, {@code "NEGATIVE_INFINITY"});</li>
  *   <li>the infinities of {@code date} and {@code timestamp} as {@code "infinity"} and {@code "-infinity"};</li>
+ *   <li>{@code timetz}: as Debezium writes it, in UTC with a {@code Z} ({@code "08:15:30.5Z"});</li>
  *   <li>arrays: JSON arrays of their elements' representations.</li>
  * </ul>
  *
@@ -49,7 +51,7 @@ final class ColumnJson {
      */
     static final int DATE_POSITIVE_INFINITY = -2147472692;
     static final int DATE_NEGATIVE_INFINITY = -2147472691;
-    /** In arrays Debezium counts -infinity differently. */
+    /** In arrays Debezium counts the infinities differently. */
     static final int ARRAY_DATE_NEGATIVE_INFINITY = -625821272;
     static final int ARRAY_DATE_POSITIVE_INFINITY = -622191234;
     static final long MICROS_POSITIVE_INFINITY = 9223372036825200000L;
@@ -115,7 +117,7 @@ final class ColumnJson {
             case TIME_MILLIS -> time(((Number) value).longValue() * 1000);
             case TIME_MICROS -> time(((Number) value).longValue());
             case TIME_NANOS -> time(((Number) value).longValue() / 1000);
-            case TIMESTAMP_MILLIS -> timestamp(Math.multiplyExact(((Number) value).longValue(), 1000L));
+            case TIMESTAMP_MILLIS -> timestampMillis(((Number) value).longValue());
             case TIMESTAMP_MICROS -> timestamp(((Number) value).longValue());
             case TIMESTAMP_NANOS -> timestamp(((Number) value).longValue() / 1000);
             case ZONED_TIMESTAMP -> value instanceof String s ? zonedTimestamp(s) : value;
@@ -170,6 +172,17 @@ final class ColumnJson {
         StringBuilder sb = new StringBuilder(15);
         appendTime(sb, micros);
         return sb.toString();
+    }
+
+    /** Milliseconds beyond what microseconds can count can only be Debezium's infinities. */
+    private static String timestampMillis(long millis) {
+        if (millis > Long.MAX_VALUE / 1000) {
+            return "infinity";
+        }
+        if (millis < Long.MIN_VALUE / 1000) {
+            return "-infinity";
+        }
+        return timestamp(millis * 1000);
     }
 
     static String timestamp(long micros) {

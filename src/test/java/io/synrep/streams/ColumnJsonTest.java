@@ -46,6 +46,9 @@ class ColumnJsonTest {
         assertEquals("-infinity", ColumnJson.timestamp(ColumnJson.MICROS_NEGATIVE_INFINITY));
         assertEquals("2024-02-29T13:45:30.123", ColumnJson.of(named(Schema.Type.INT64, ColumnJson.TIMESTAMP),
                 1709214330123L));
+        assertEquals("infinity", ColumnJson.of(named(Schema.Type.INT64, ColumnJson.TIMESTAMP),
+                ColumnJson.MICROS_POSITIVE_INFINITY / 1000));
+        assertEquals("-infinity", ColumnJson.of(named(Schema.Type.INT64, ColumnJson.TIMESTAMP), Long.MIN_VALUE));
     }
 
     @Test
