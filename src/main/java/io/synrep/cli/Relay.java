@@ -13,8 +13,10 @@ import io.synrep.capture.StreamStates;
 import io.synrep.capture.TableStateStore;
 import io.synrep.config.CaptureConfig;
 import io.synrep.config.HttpConfig;
+import io.synrep.config.OpsConfig;
 import io.synrep.config.RetentionConfig;
 import io.synrep.config.StateConfig;
+import io.synrep.http.CaptureFigures;
 import io.synrep.http.HttpApi;
 import io.synrep.http.RelayStatus;
 import io.synrep.log.StreamLog;
@@ -57,6 +59,9 @@ public final class Relay implements AutoCloseable {
     private volatile String epoch;
     private volatile SlotSetup.WalHeld walHeld = new SlotSetup.WalHeld(-1, -1);
     private volatile long caughtUpMillis = -1;
+    /** The writer's WAL position and the capture lag behind it at the last WAL check; -1 when unknown. */
+    private volatile long writerSampled = -1;
+    private volatile long lagSampled = -1;
     private final Catalog catalog;
     private final StreamStates streamStates;
     /** How often the writer's schema is compared with the catalog while streaming. */
@@ -96,9 +101,14 @@ public final class Relay implements AutoCloseable {
 
     public static Relay start(CaptureConfig captureConfig, HttpConfig httpConfig, RetentionConfig retention,
                               Catalog catalog, StateConfig stateConfig) {
+        return start(captureConfig, httpConfig, retention, catalog, stateConfig, OpsConfig.defaults());
+    }
+
+    public static Relay start(CaptureConfig captureConfig, HttpConfig httpConfig, RetentionConfig retention,
+                              Catalog catalog, StateConfig stateConfig, OpsConfig opsConfig) {
         long startedAt = System.nanoTime();
-        LOG.info("effective configuration: {}; {}; {}; {}; streams {}", captureConfig, httpConfig, retention,
-                stateConfig, catalog.streamNames());
+        LOG.info("effective configuration: {}; {}; {}; {}; {}; streams {}", captureConfig, httpConfig, retention,
+                stateConfig, opsConfig, catalog.streamNames());
         checkListenable(httpConfig);
         StateStore store = stateConfig.store() == StateConfig.Store.FILE
                 ? new FileStateStore(stateConfig.dataDir()) : new TableStateStore(captureConfig);
@@ -169,7 +179,7 @@ public final class Relay implements AutoCloseable {
         for (StreamRule r : catalog.rules().values()) {
             fields.put(r.name(), r.fields());
         }
-        Javalin app = HttpApi.create(log, fields, httpConfig, status);
+        Javalin app = HttpApi.create(log, fields, httpConfig, status, figures(self), opsConfig);
         Relay relay = new Relay(log, app, prepared.epoch(), ticker, writer, keeper, captureConfig, stateConfig,
                 startedAt, writerAtStart, catalog);
         self[0] = relay;
@@ -250,8 +260,12 @@ public final class Relay implements AutoCloseable {
             walHeld = h;
             OptionalLong w = writer.get();
             if (w.isEmpty()) {
+                writerSampled = -1;
+                lagSampled = -1;
                 return;
             }
+            writerSampled = w.getAsLong();
+            lagSampled = Math.max(0, w.getAsLong() - log.head());
             nudge(w.getAsLong());
             long held = h.confirmed();
             long cap = stateConfig.maxWalHeld();
@@ -354,6 +368,31 @@ public final class Relay implements AutoCloseable {
                         + "slot confirmed to {}, WAL held {} bytes ({} past the confirmed position)",
                 capture.state().name().toLowerCase(), String.format("%.0f", rate), rows, s.head(),
                 Position.formatLsn(s.head()), lag, s.retainedRows(), s.horizon(), capture.confirmed(), walHeld.retained(), walHeld.confirmed());
+    }
+
+    /** Status, readiness and metrics read the figures of the last WAL check, never the database. */
+    private static CaptureFigures figures(Relay[] self) {
+        return new CaptureFigures() {
+            @Override
+            public long writerPosition() {
+                return self[0].writerSampled;
+            }
+
+            @Override
+            public long captureLag() {
+                return self[0].lagSampled;
+            }
+
+            @Override
+            public long walHeld() {
+                return self[0].walHeld.retained();
+            }
+
+            @Override
+            public long walUnconfirmed() {
+                return self[0].walHeld.confirmed();
+            }
+        };
     }
 
     /** The WAL the slot held at the last check (every second); the cap applies to {@code confirmed()}. */

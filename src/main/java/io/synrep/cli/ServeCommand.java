@@ -5,6 +5,7 @@ import io.synrep.config.CaptureConfig;
 import io.synrep.config.ConfigKey;
 import io.synrep.config.ConfigKeys;
 import io.synrep.config.HttpConfig;
+import io.synrep.config.OpsConfig;
 import io.synrep.config.RetentionConfig;
 import io.synrep.config.StateConfig;
 import io.synrep.protocol.Position;
@@ -23,7 +24,8 @@ final class ServeCommand {
             Usage: synrep serve [options]
 
             Runs the relay: reads the writer's WAL through a logical replication slot and serves
-            GET /_synapse/replication (long-poll) and GET /health.
+            GET /_synapse/replication (long-poll), /health, /health/live, /health/ready, /status,
+            /metrics (Prometheus), /openapi.json and a status page at /.
 
             Without --pg-url an embedded PostgreSQL (wal_level=logical) is started, sql/schema.sql is
             applied, and its JDBC URL is printed so that you can write to it.
@@ -64,7 +66,7 @@ final class ServeCommand {
         CaptureConfig capture = o.capture(url, dataDir);
         Relay relay;
         try {
-            relay = Relay.start(capture, o.http, o.retention, o.catalog, o.state(dataDir));
+            relay = Relay.start(capture, o.http, o.retention, o.catalog, o.state(dataDir), o.ops);
         } catch (RuntimeException e) {
             if (embedded != null) {
                 embedded.close();
@@ -126,6 +128,7 @@ final class ServeCommand {
         RetentionConfig retention;
         Path spillDir;
         long spillThreshold;
+        OpsConfig ops;
 
         static Options from(Args a) {
             Options o = new Options();
@@ -188,6 +191,7 @@ final class ServeCommand {
             String spill = a.get("spill-dir", null);
             o.spillDir = spill == null ? null : Path.of(spill);
             o.spillThreshold = a.getLong("spill-threshold", CaptureConfig.DEFAULT_SPILL_THRESHOLD, 1, Long.MAX_VALUE);
+            o.ops = new OpsConfig(a.getLong("ready-max-lag", OpsConfig.DEFAULT_READY_MAX_LAG, 0, Long.MAX_VALUE));
             RetentionConfig r = RetentionConfig.defaults();
             try {
                 o.retention = new RetentionConfig(a.getLong("retention-rows", r.maxRows(), 1, Long.MAX_VALUE),

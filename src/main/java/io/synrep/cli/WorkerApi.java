@@ -62,6 +62,8 @@ final class WorkerApi {
             ReadRoutes.register(c.routes, api);
             c.routes.get("/health", api::health);
             c.routes.get("/position", api::position);
+            byte[] openApi = openApiDocument();
+            c.routes.get("/openapi.json", ctx -> ctx.contentType("application/json").result(openApi));
             c.routes.get("/caches", ctx -> api.send(ctx, 200, JSON.createObjectNode()
                     .put("unknown_invalidations", stores.caches().unknownInvalidations())
                     .set("caches", JSON.valueToTree(stores.caches().stats()))));
@@ -84,6 +86,18 @@ final class WorkerApi {
                 }
             });
         });
+    }
+
+    /** The OpenAPI document of this API, shipped next to this class. */
+    private static byte[] openApiDocument() {
+        try (java.io.InputStream in = WorkerApi.class.getResourceAsStream("worker-openapi.json")) {
+            if (in == null) {
+                throw new IllegalStateException("worker-openapi.json missing from the jar");
+            }
+            return in.readAllBytes();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     /** Reads the position, then {@code read}, and answers {@code {"position": P, field: value}}. */

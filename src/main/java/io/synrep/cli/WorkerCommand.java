@@ -49,6 +49,7 @@ final class WorkerCommand {
               /users/{user}/changed_since/{P}
               /users/{user}/devices/{device}/changed_since/{P}
               /caches                                each cache's size, hits, loads
+              /openapi.json                          OpenAPI 3.1 document of this API
             """;
 
     static final Set<String> OPTIONS = Args.known(ConfigKeys.WORKER);

@@ -51,6 +51,8 @@ public final class ConfigKeys {
             ConfigKey.of("retention-age", "D", "1h", "rows older than this are dropped"),
             ConfigKey.of("max-timeout-ms", "N", "60000", "cap on a request's timeout"),
             ConfigKey.of("max-waiting", "N", "20000", "most long-polls held at once; more get 503 M_LIMIT_EXCEEDED"),
+            ConfigKey.of("ready-max-lag", "N", "67108864",
+                    "GET /health/ready answers 503 when capture lags the writer's WAL by more than N bytes"),
             ConfigKey.of("spill-dir", "DIR", "DIR/spill",
                     "where transactions larger than spill-threshold are kept (files left by a crash are deleted)"),
             ConfigKey.of("spill-threshold", "N", "16777216", "heap bytes one transaction may use before it spills"));

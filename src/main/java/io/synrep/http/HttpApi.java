@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.synrep.config.HttpConfig;
+import io.synrep.config.OpsConfig;
 import io.synrep.log.PositionTooOldException;
 import io.synrep.log.StreamLog;
 import java.util.List;
@@ -18,7 +19,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The relay's HTTP surface: the long-poll replication endpoint and the health probe.
+ * The relay's HTTP surface: the long-poll replication endpoint, the health probe, and the operator's endpoints
+ * ({@link OpsRoutes}: readiness, status page, metrics, OpenAPI document).
  *
  * <p>{@link #create} returns an unstarted Javalin app, so tests can start it on port 0 against a real log
  * without capture.
@@ -37,7 +39,16 @@ public final class HttpApi {
      */
     public static Javalin create(StreamLog log, Map<String, List<String>> fieldsByStream, HttpConfig config,
                                  RelayStatus status) {
-        return create(log, fieldsByStream, config, status, poll -> {});
+        return create(log, fieldsByStream, config, status, CaptureFigures.UNKNOWN, OpsConfig.defaults(), poll -> {});
+    }
+
+    /**
+     * As {@link #create(StreamLog, Map, HttpConfig, RelayStatus)}, with the relay's capture figures (lag, WAL held)
+     * for status, readiness and metrics.
+     */
+    public static Javalin create(StreamLog log, Map<String, List<String>> fieldsByStream, HttpConfig config,
+                                 RelayStatus status, CaptureFigures figures, OpsConfig ops) {
+        return create(log, fieldsByStream, config, status, figures, ops, poll -> {});
     }
 
     /**
@@ -46,6 +57,11 @@ public final class HttpApi {
      */
     static Javalin create(StreamLog log, Map<String, List<String>> fieldsByStream, HttpConfig config,
                           RelayStatus status, Consumer<PollHandler> pollHandler) {
+        return create(log, fieldsByStream, config, status, CaptureFigures.UNKNOWN, OpsConfig.defaults(), pollHandler);
+    }
+
+    static Javalin create(StreamLog log, Map<String, List<String>> fieldsByStream, HttpConfig config,
+                          RelayStatus status, CaptureFigures figures, OpsConfig ops, Consumer<PollHandler> pollHandler) {
         ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, daemon("synrep-poll-timer"));
         timer.setRemoveOnCancelPolicy(true);
         ExecutorService responder = Executors.newFixedThreadPool(2, daemon("synrep-poll-wake"));
@@ -61,6 +77,7 @@ public final class HttpApi {
             c.routes.before(ctx -> ctx.header(EPOCH_HEADER, status.epoch()));
             c.routes.get("/_synapse/replication", poll::handle);
             c.routes.get("/health", ctx -> health(ctx, status, log));
+            OpsRoutes.install(c, log, status, figures, ops, poll::waiting);
             c.routes.exception(ApiError.class, (e, ctx) -> error(ctx, e));
             c.routes.exception(PositionTooOldException.class, (e, ctx) -> {
                 ctx.header(EPOCH_HEADER, status.epoch()); // a parked request may be answered after an epoch change
