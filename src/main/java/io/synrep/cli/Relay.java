@@ -4,6 +4,7 @@ import io.javalin.Javalin;
 import io.synrep.capture.Capture;
 import io.synrep.capture.FileStateStore;
 import io.synrep.capture.RelayState;
+import io.synrep.capture.ReplicaIdentityCheck;
 import io.synrep.capture.SchemaGaps;
 import io.synrep.capture.SlotSetup;
 import io.synrep.capture.StateKeeper;
@@ -120,6 +121,7 @@ public final class Relay implements AutoCloseable {
         SlotSetup.Prepared prepared = SlotSetup.prepare(captureConfig, catalog.columnsByTable(), saved,
                 stateConfig.startLsn(), true);
         report(prepared);
+        ReplicaIdentityCheck.warn(captureConfig, catalog.tables());
         deleteLeftoverSpillFiles(captureConfig.spillDir());
         StreamLog log = new StreamLog(catalog.streamNames(), retention, InstantSource.system());
         log.start(prepared.horizon(), prepared.head());
@@ -167,7 +169,10 @@ public final class Relay implements AutoCloseable {
             public String describe() {
                 Capture c = self[0].capture;
                 String f = c.failure();
-                return "capture " + c.state().name().toLowerCase() + (f == null ? "" : ": " + f);
+                long unavailable = c.unavailableValues();
+                return "capture " + c.state().name().toLowerCase() + (f == null ? "" : ": " + f)
+                        + (unavailable == 0 ? "" : "; " + unavailable + " unchanged TOASTed values streamed as null"
+                        + " (replica identity not FULL)");
             }
         };
         Map<String, List<String>> fields = new LinkedHashMap<>();

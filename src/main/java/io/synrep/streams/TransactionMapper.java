@@ -2,7 +2,6 @@ package io.synrep.streams;
 
 import io.synrep.log.Transaction;
 import io.synrep.log.TransactionBuffer;
-import io.synrep.protocol.RawJson;
 import io.synrep.protocol.RowEncoder;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -21,7 +20,16 @@ import org.apache.kafka.connect.data.Struct;
  * Pure: no I/O, no threads. Not thread-safe: one instance per capture thread.
  */
 public final class TransactionMapper {
-    static final String JSON_SCHEMA = "io.debezium.data.Json";
+    /**
+     * Told when an UPDATE's new row lacks a value the WAL did not carry (an unchanged TOASTed column of a table
+     * whose replica identity is not FULL); the field is streamed as null. Called on the mapping thread.
+     */
+    @FunctionalInterface
+    public interface UnavailableListener {
+        UnavailableListener NONE = (schema, table, column) -> {};
+
+        void unavailable(String schema, String table, String column);
+    }
 
     /**
      * Told, once per table schema version, when a change lacks a column the catalog reads: the column was dropped or
@@ -36,6 +44,7 @@ public final class TransactionMapper {
     }
 
     private final Map<String, TableRoutes> routes = new HashMap<>();
+    private final UnavailableListener unavailable;
     private final Map<String, StreamRule> rules = new HashMap<>();
     private final RowEncoder encoder = new RowEncoder();
     private final TransactionBuffer buffer;
@@ -97,6 +106,7 @@ public final class TransactionMapper {
         private final java.util.function.Consumer<String> onMissing;
         private Schema schema;
         private Field[] fields;
+        private ColumnJson[] representations;
 
         /** @param columns the columns to read (null entries are skipped); a trailing extra one is checked only */
         ColumnLookup(String[] columns, java.util.function.Consumer<String> onMissing) {
@@ -104,21 +114,30 @@ public final class TransactionMapper {
             this.onMissing = onMissing;
         }
 
-        /** The values of the first {@code width} columns, for a row of any schema version. */
-        Object[] values(Struct row, int width) {
+        /**
+         * The values of the first {@code width} columns, for a row of any schema version, in their documented
+         * representation ({@link ColumnJson}). With {@code update} set, Debezium's placeholders for values the WAL
+         * did not carry become null and are reported to it.
+         */
+        Object[] values(Struct row, int width, Update update) {
             resolve(row.schema());
             Object[] out = new Object[width];
             for (int i = 0; i < width; i++) {
                 Field f = fields[i];
                 if (f != null) {
-                    out[i] = convert(f, row.get(f));
+                    Object v = row.get(f);
+                    if (update != null && v != null && UnavailableValue.is(v)) {
+                        update.unavailable(columns[i]);
+                        v = null;
+                    }
+                    out[i] = representations[i].apply(v);
                 }
             }
             return out;
         }
 
-        Object[] values(Struct row) {
-            return values(row, columns.length);
+        Object[] values(Struct row, Update update) {
+            return values(row, columns.length, update);
         }
 
         /** Resolves the schema's fields; a version lacking a column is reported once. */
@@ -127,13 +146,16 @@ public final class TransactionMapper {
                 return;
             }
             Field[] f = new Field[columns.length];
+            ColumnJson[] r = new ColumnJson[columns.length];
             for (int i = 0; i < columns.length; i++) {
                 f[i] = columns[i] == null ? null : s.field(columns[i]);
                 if (columns[i] != null && f[i] == null) {
                     onMissing.accept(columns[i]);
                 }
+                r[i] = f[i] == null ? null : ColumnJson.of(f[i].schema());
             }
             fields = f;
+            representations = r;
             schema = s;
         }
 
@@ -142,6 +164,20 @@ public final class TransactionMapper {
             return f == null ? null : row.get(f);
         }
     }
+
+    /** The table of the UPDATE being mapped, for reporting unavailable values. */
+    private final class Update {
+        String schema;
+        String table;
+
+        void unavailable(String column) {
+            TransactionMapper.this.unavailable.unavailable(schema, table, column);
+        }
+    }
+
+    private final Update update = new Update();
+    /** Tables ({@code schema.table}) whose DELETEs carry only these columns of the old row. */
+    private Map<String, java.util.Set<String>> identityColumns = Map.of();
 
     /** A mapper whose transactions stay on the heap whatever their size (for tests and small tools). */
     public TransactionMapper(Catalog catalog) {
@@ -159,7 +195,17 @@ public final class TransactionMapper {
      * @param drift  told when a change lacks a column the catalog reads
      */
     public TransactionMapper(Catalog catalog, TransactionBuffer buffer, Drift drift) {
+        this(catalog, buffer, drift, UnavailableListener.NONE);
+    }
+
+    /**
+     * @param buffer      holds the current transaction's rows (and spills a large one to disk)
+     * @param drift       told when a change lacks a column the catalog reads
+     * @param unavailable told of every UPDATE value the WAL did not carry
+     */
+    public TransactionMapper(Catalog catalog, TransactionBuffer buffer, Drift drift, UnavailableListener unavailable) {
         this.buffer = buffer;
+        this.unavailable = unavailable;
         for (StreamRule rule : catalog.rules().values()) {
             rules.put(rule.name(), rule);
             for (StreamRule.Source s : rule.sources()) {
@@ -199,6 +245,13 @@ public final class TransactionMapper {
         if (row == null) {
             return;
         }
+        Update screen = null;
+        if (operation == StreamRule.Operation.UPDATE) {
+            // only an UPDATE's new row can hold Debezium's placeholder for an unchanged TOASTed value
+            update.schema = schema;
+            update.table = table;
+            screen = update;
+        }
         for (SourceRoute s : r.sources) {
             if (!s.source.operations().contains(operation)) {
                 continue;
@@ -208,7 +261,17 @@ public final class TransactionMapper {
             if (filter != null && !filter.test(s.lookup.value(row, filter.column()))) {
                 continue;
             }
-            Object[] values = s.lookup.values(row, s.columnOfField.length);
+            Object[] values = s.lookup.values(row, s.columnOfField.length, screen);
+            if (operation == StreamRule.Operation.DELETE && !identityColumns.isEmpty()) {
+                java.util.Set<String> carried = identityColumns.get(schema + "." + table);
+                if (carried != null) {
+                    for (int i = 0; i < values.length; i++) {
+                        if (s.columnOfField[i] != null && !carried.contains(s.columnOfField[i])) {
+                            values[i] = null;
+                        }
+                    }
+                }
+            }
             if (s.rule.joins().isEmpty()) {
                 buffer.add(s.rule.name(), encoder.encodeTail(values));
             } else {
@@ -222,12 +285,12 @@ public final class TransactionMapper {
         }
         if (operation != StreamRule.Operation.DELETE) {
             for (JoinRoute j : r.joins) {
-                Object[] match = j.matchLookup.values(row);
+                Object[] match = j.matchLookup.values(row, null);
                 byte[][] keyParts = new byte[match.length][];
                 for (int i = 0; i < match.length; i++) {
                     keyParts[i] = encoder.encodeValue(match[i]);
                 }
-                Object[] vals = j.valueLookup.values(row);
+                Object[] vals = j.valueLookup.values(row, screen);
                 byte[][] encodedVals = new byte[vals.length][];
                 for (int i = 0; i < vals.length; i++) {
                     encodedVals[i] = encoder.encodeValue(vals[i]);
@@ -238,6 +301,17 @@ public final class TransactionMapper {
                 }
             }
         }
+    }
+
+    /**
+     * Declares the tables whose replica identity is not FULL: in their DELETEs the WAL's old row holds only the
+     * identity columns, and Debezium fills the others with null or, for a NOT NULL column, its type's zero value.
+     * Stream fields from other columns of such a DELETE are null, never those made-up values.
+     *
+     * @param identityColumns {@code schema.table} to the columns its DELETEs carry (none for REPLICA IDENTITY NOTHING)
+     */
+    public void deletesCarryOnly(Map<String, java.util.Set<String>> identityColumns) {
+        this.identityColumns = Map.copyOf(identityColumns);
     }
 
     /** Whether any change of a catalog table was seen since the last finish. */
@@ -319,16 +393,5 @@ public final class TransactionMapper {
             sb.append(new String(p, java.nio.charset.StandardCharsets.ISO_8859_1)).append('\u0000');
         }
         return sb.toString();
-    }
-
-    static Object convert(Field f, Object v) {
-        if (v == null) {
-            return null;
-        }
-        String name = f.schema().name();
-        if (name != null && name.equals(JSON_SCHEMA) && v instanceof String s) {
-            return new RawJson(s);
-        }
-        return v;
     }
 }
