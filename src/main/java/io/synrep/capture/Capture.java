@@ -140,6 +140,13 @@ public final class Capture implements AutoCloseable {
             return;
         }
         String why = message + (error == null ? "" : ": " + rootMessage(error));
+        String unrecoverable = unrecoverable(error);
+        if (unrecoverable != null) {
+            failure = unrecoverable;
+            state = State.FAILED;
+            LOG.error("capture stopped: {} ({})", unrecoverable, why);
+            return;
+        }
         if (!everStreamed) {
             failure = why;
             state = State.FAILED;
@@ -149,6 +156,23 @@ public final class Capture implements AutoCloseable {
         failure = why;
         state = State.RECONNECTING;
         scheduleReconnect(why);
+    }
+
+    /**
+     * A failure that reconnecting cannot cure, explained with its fix, or null. pgoutput looks the publication up
+     * as of each change's position: when the publication did not exist then (it was created after the slot, or
+     * dropped and created again), every attempt to decode that change fails the same way.
+     */
+    String unrecoverable(Throwable error) {
+        String root = error == null ? "" : rootMessage(error);
+        if (root.contains("publication \"" + config.publication() + "\" does not exist")) {
+            return "slot " + config.slot() + " cannot decode its WAL with publication " + config.publication()
+                    + ": the publication did not exist when those changes were written (created after the slot, or "
+                    + "dropped and created again). Drop the slot (SELECT pg_drop_replication_slot('" + config.slot()
+                    + "')) and restart the relay: it creates a new slot after the publication (a new epoch: readers "
+                    + "resync)";
+        }
+        return null;
     }
 
     private synchronized void scheduleReconnect(String why) {

@@ -83,8 +83,8 @@ final class ServeCommand {
                 + "/_synapse/replication?events=-1&receipts=-1&timeout=30000'");
         out.flush();
         awaitShutdown(() -> relay.capture().state() == Capture.State.FAILED, relay, embedded);
-        System.err.println("synrep serve: capture failed: " + relay.capture().failure());
-        return 1;
+        // the command's error stream (Cli prints it as one line and exits 1)
+        throw new Relay.StartupException("capture failed: " + relay.capture().failure());
     }
 
     /**

@@ -163,6 +163,20 @@ class MisconfigurationIT {
     }
 
     @Test
+    void slotCreatedBeforeThePublicationStopsWithTheFixInsteadOfRetryingForever() throws Exception {
+        String url = TestPostgres.freshDatabase("slotfirst");
+        try (Connection c = TestPostgres.connect(url); Statement st = c.createStatement()) {
+            // the operator made the slot by hand, then the publication: pgoutput cannot decode what lies between
+            st.execute("SELECT pg_create_logical_replication_slot('slotfirst', 'pgoutput')");
+            st.execute("INSERT INTO device_lists_stream (stream_id, user_id, device_id) VALUES (1, '@u:t', 'D')");
+        }
+        String line = serve("--pg-url", url, "--slot", "slotfirst", "--publication", "slotfirst").line();
+        assertTrue(line.startsWith("synrep serve: capture failed: slot slotfirst cannot decode its WAL with "
+                + "publication slotfirst"), line);
+        assertTrue(line.contains("SELECT pg_drop_replication_slot('slotfirst')"), line);
+    }
+
+    @Test
     void catalogNamingAMissingTableIsRefused() throws Exception {
         String url = TestPostgres.freshDatabase("notable");
         String line = serve("--pg-url", url, "--slot", "notable", "--catalog", catalog("""
