@@ -20,6 +20,7 @@ public final class Cli {
               writer   a Synapse-like writer producing concurrent transactions
               tail     a reader printing every row it receives as one JSON line
               worker   a reader with slaved stores (cached reads of the shared database) and a read API
+              bench    performance scenarios against an embedded PostgreSQL, with baselines, as one table
 
             Run 'synrep <command> --help' for a command's options.
             """;
@@ -39,6 +40,7 @@ public final class Cli {
             case "tail" -> TailCommand.HELP;
             case "demo" -> DemoCommand.HELP;
             case "worker" -> WorkerCommand.HELP;
+            case "bench" -> BenchCommand.HELP;
             default -> null;
         };
         if (help == null) {
@@ -56,6 +58,7 @@ public final class Cli {
                 case "writer" -> WriterCommand.run(rest, out);
                 case "tail" -> TailCommand.run(rest, out, err);
                 case "worker" -> WorkerCommand.run(rest, out);
+                case "bench" -> BenchCommand.run(rest, out);
                 default -> DemoCommand.run(rest, out);
             };
         } catch (Args.UsageException e) {
