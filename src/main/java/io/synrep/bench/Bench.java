@@ -119,12 +119,23 @@ public final class Bench {
             if (plan.scenarios().contains(5)) {
                 results.addAll(new FanOutScenario(db, relay, plan.scale(), out).run());
             }
-            if (plan.scenarios().contains(3)) {
-                results.addAll(new IdleScenario(db, relay, plan.scale(), out).run());
-            }
             if (plan.profileDir() != null) {
                 notes.add("JFR recording of the relay process: " + plan.profileDir().resolve("bench-relay.jfr"));
             }
+        }
+        db.dropSlot("bench_serve");
+        if (plan.scenarios().contains(3)) {
+            // a relay of its own, retaining nothing, so that the heap the waiting requests add is not hidden in the
+            // noise of a heap full of retained rows
+            try (RelayChild relay = RelayChild.start(db.jdbcUrl(), "bench_idle", work.resolve("idle-relay"),
+                    List.of("-Xmx1g"))) {
+                out.println("relay process " + relay.pid() + " (-Xmx1g) for scenario 3 serving " + relay.base());
+                results.addAll(new IdleScenario(db, relay, plan.scale(), out).run());
+            }
+            db.dropSlot("bench_idle");
+            notes.add("Scenario 3: a second relay process (synrep serve -Xmx1g) that retains only the rows of the "
+                    + "scenario; heap is the live heap after a full GC (jcmd GC.run, GC.heap_info), threads from "
+                    + "/proc; it is warmed by parking and answering 100 requests first.");
         }
         return results;
     }

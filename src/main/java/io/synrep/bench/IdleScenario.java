@@ -24,6 +24,13 @@ final class IdleScenario {
 
     List<Result> run() throws Exception {
         int n = Bench.scaledCount(10_000, scale);
+        try (Poller warm = new Poller(relay.base(), 1)) {
+            // load the classes and warm the code of the waiting path before the heap is measured
+            long at = relay.health().path("position").asLong();
+            List<CompletableFuture<Poller.Reply>> replies = Readers.park(relay, warm, at, Math.min(n, 100), 600_000);
+            db.writeRow();
+            Readers.await(replies, Duration.ofSeconds(60));
+        }
         relay.awaitWaiting(0, Duration.ofSeconds(60));
         long heapBefore = relay.liveHeapBytes();
         int threadsBefore = relay.threads();

@@ -64,6 +64,9 @@ final class LatencyScenario {
             }
             relay.awaitWaiting(readers, Duration.ofSeconds(60));
             out.printf("[2] latency: %,d readers waiting; writing %,d rows/s for %d s%n", readers, RATE, seconds);
+            long responsesBefore = relay.health().path("responses").asLong();
+            long relayCpuBefore = relay.cpuMillis();
+            long ownCpuBefore = ownCpuMillis();
             long writeNanos = write(first, total, committedAt);
             double rate = total / (writeNanos / 1e9);
             long expected = (long) (total - warmup) * readers;
@@ -71,6 +74,9 @@ final class LatencyScenario {
             while (received.get() < (long) total * readers && System.nanoTime() < deadline && errors.get() == 0) {
                 Thread.sleep(20);
             }
+            long relayCpu = relay.cpuMillis() - relayCpuBefore;
+            long ownCpu = ownCpuMillis() - ownCpuBefore;
+            long responses = Math.max(1, relay.health().path("responses").asLong() - responsesBefore);
             stop.set(true);
             db.writeRow(); // one more row (outside the measured range) answers the requests still parked
             relay.awaitWaiting(0, Duration.ofSeconds(60));
@@ -81,13 +87,24 @@ final class LatencyScenario {
                 throw new IllegalStateException("readers received " + h.count() + " of " + expected + " rows");
             }
             out.printf("[2]   %,d readers: p50 %.1f ms, p99 %.1f ms, max %.1f ms over %,d deliveries (writer at "
-                    + "%,.0f rows/s)%n", readers, h.quantileMillis(0.5), h.quantileMillis(0.99), h.maxMillis(),
-                    h.count(), rate);
+                    + "%,.0f rows/s); %,d responses (%.1f rows each); CPU per response: relay %.0f us, bench JVM "
+                    + "(readers and writer) %.0f us%n", readers, h.quantileMillis(0.5), h.quantileMillis(0.99),
+                    h.maxMillis(), h.count(), rate, responses, (double) total * readers / responses,
+                    relayCpu * 1000.0 / responses, ownCpu * 1000.0 / responses);
             double p99 = h.quantileMillis(0.99);
             return new Result(String.format("2. latency commit->reader, %,d readers, %,.0f rows/s (ms)", readers, rate),
-                    String.format("p50 %.1f / p99 %.1f (max %.0f)", h.quantileMillis(0.5), p99, h.maxMillis()),
+                    String.format("p50 %.1f / p99 %.1f (max %.0f); %,d responses, relay CPU %.0f us each",
+                            h.quantileMillis(0.5), p99, h.maxMillis(), responses, relayCpu * 1000.0 / responses),
                     "-", "-", judged ? "p99 <= 25 ms" : "(information)", judged ? p99 <= 25 : null);
         }
+    }
+
+    private static long ownCpuMillis() {
+        if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                instanceof com.sun.management.OperatingSystemMXBean os) {
+            return os.getProcessCpuTime() / 1_000_000;
+        }
+        return 0;
     }
 
     /** One reader: long-polls, records each row's latency, polls again from the new position until stopped. */
