@@ -130,7 +130,7 @@ public final class Bench {
             try (RelayChild relay = RelayChild.start(db.jdbcUrl(), "bench_idle", work.resolve("idle-relay"),
                     List.of("-Xmx1g"))) {
                 out.println("relay process " + relay.pid() + " (-Xmx1g) for scenario 3 serving " + relay.base());
-                results.addAll(new IdleScenario(db, relay, plan.scale(), out).run());
+                results.addAll(new IdleScenario(db, relay, plan.scale(), out, plan.profileDir()).run());
             }
             db.dropSlot("bench_idle");
             notes.add("Scenario 3: a second relay process (synrep serve -Xmx1g) that retains only the rows of the "

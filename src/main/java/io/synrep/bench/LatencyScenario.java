@@ -67,6 +67,7 @@ final class LatencyScenario {
             long responsesBefore = relay.health().path("responses").asLong();
             long relayCpuBefore = relay.cpuMillis();
             long ownCpuBefore = ownCpuMillis();
+            long cpuWindowStart = System.nanoTime();
             long writeNanos = write(first, total, committedAt);
             double rate = total / (writeNanos / 1e9);
             long expected = (long) (total - warmup) * readers;
@@ -76,6 +77,7 @@ final class LatencyScenario {
             }
             long relayCpu = relay.cpuMillis() - relayCpuBefore;
             long ownCpu = ownCpuMillis() - ownCpuBefore;
+            double relayShare = relayCpu * 100.0 / ((System.nanoTime() - cpuWindowStart) / 1e6); // % of one core
             long responses = Math.max(1, relay.health().path("responses").asLong() - responsesBefore);
             stop.set(true);
             db.writeRow(); // one more row (outside the measured range) answers the requests still parked
@@ -88,13 +90,13 @@ final class LatencyScenario {
             }
             out.printf("[2]   %,d readers: p50 %.1f ms, p99 %.1f ms, max %.1f ms over %,d deliveries (writer at "
                     + "%,.0f rows/s); %,d responses (%.1f rows each); CPU per response: relay %.0f us, bench JVM "
-                    + "(readers and writer) %.0f us%n", readers, h.quantileMillis(0.5), h.quantileMillis(0.99),
+                    + "(readers and writer) %.0f us; relay CPU %.0f%% of one core%n", readers, h.quantileMillis(0.5), h.quantileMillis(0.99),
                     h.maxMillis(), h.count(), rate, responses, (double) total * readers / responses,
-                    relayCpu * 1000.0 / responses, ownCpu * 1000.0 / responses);
+                    relayCpu * 1000.0 / responses, ownCpu * 1000.0 / responses, relayShare);
             double p99 = h.quantileMillis(0.99);
             return new Result(String.format("2. latency commit->reader, %,d readers, %,.0f rows/s (ms)", readers, rate),
-                    String.format("p50 %.1f / p99 %.1f (max %.0f); %,d responses, relay CPU %.0f us each",
-                            h.quantileMillis(0.5), p99, h.maxMillis(), responses, relayCpu * 1000.0 / responses),
+                    String.format("p50 %.1f / p99 %.1f (max %.0f); %,d responses, relay CPU %.0f%%",
+                            h.quantileMillis(0.5), p99, h.maxMillis(), responses, relayShare),
                     "-", "-", judged ? "p99 <= 25 ms" : "(information)", judged ? p99 <= 25 : null);
         }
     }

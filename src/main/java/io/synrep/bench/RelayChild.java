@@ -149,6 +149,12 @@ final class RelayChild implements AutoCloseable {
         return m.find() ? Long.parseLong(m.group(1)) * 1024 : -1;
     }
 
+    /** {@code jcmd PID GC.class_histogram}: live objects by class (after a full collection), or a note without jcmd. */
+    String classHistogram() throws IOException, InterruptedException {
+        String jcmd = jcmd();
+        return jcmd == null ? "jcmd not found\n" : run(jcmd, Long.toString(pid()), "GC.class_histogram");
+    }
+
     /** The relay JVM's thread count, from /proc (-1 where there is no /proc). */
     int threads() throws IOException {
         Path status = Path.of("/proc", Long.toString(pid()), "status");

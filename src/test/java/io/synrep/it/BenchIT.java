@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
 class BenchIT {
     private static final Pattern RATE = Pattern.compile("^[\\d,]+( \\([\\d,]+-[\\d,]+\\))?$");
     private static final Pattern LATENCY = Pattern.compile("p50 ([\\d.]+) / p99 ([\\d.]+) \\(max (\\d+)\\); [\\d,]+ responses, relay CPU "
-            + "\\d+ us each");
+            + "\\d+%");
     private static final Pattern IDLE = Pattern.compile("(-?[\\d.]+) KB/request \\(heap [\\d.]+ MB -> [\\d.]+ MB\\), "
             + "threads (\\d+) -> (\\d+)");
     private static final Pattern FAN_OUT = Pattern.compile("^([\\d.]+); relay CPU \\d+ us/response$");
