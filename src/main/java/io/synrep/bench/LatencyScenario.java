@@ -55,7 +55,7 @@ final class LatencyScenario {
         AtomicLong errors = new AtomicLong();
         AtomicLong received = new AtomicLong();
         long token = relay.health().path("position").asLong();
-        try (Poller poller = new Poller(relay.base(), 2)) {
+        try (Poller poller = new Poller(relay.base(), 2, Math.max(1, Math.min(8, readers / 100)))) {
             for (int i = 0; i < readers; i++) {
                 read(poller, Long.toString(token), first, total, warmup, committedAt, h, stop, errors, received);
                 if (i % 100 == 99) {

@@ -21,18 +21,30 @@ import java.util.concurrent.Executors;
 final class Poller implements AutoCloseable {
     private static final JsonFactory JSON = new JsonFactory();
     private final ExecutorService executor;
-    private final HttpClient http;
+    private final HttpClient[] clients;
+    private final java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
     private final String base;
 
     Poller(String base, int threads) {
+        this(base, threads, 1);
+    }
+
+    /**
+     * @param clients HTTP clients to spread requests over: each has one selector thread for all its connections,
+     *                which becomes the readers' bottleneck with hundreds of connections
+     */
+    Poller(String base, int threads, int clients) {
         this.base = base;
         this.executor = Executors.newFixedThreadPool(threads, r -> {
             Thread t = new Thread(r, "bench-reader");
             t.setDaemon(true);
             return t;
         });
-        this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).executor(executor)
-                .connectTimeout(Duration.ofSeconds(30)).build();
+        this.clients = new HttpClient[clients];
+        for (int i = 0; i < clients; i++) {
+            this.clients[i] = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).executor(executor)
+                    .connectTimeout(Duration.ofSeconds(30)).build();
+        }
     }
 
     /** A parsed page of one stream: where to resume, and the stream id (column 1) of each row. */
@@ -43,6 +55,7 @@ final class Poller implements AutoCloseable {
         HttpRequest req = HttpRequest.newBuilder(URI.create(base + "/_synapse/replication?" + stream + "=" + token
                         + "&timeout=" + timeoutMillis + "&limit=" + limit))
                 .timeout(Duration.ofMillis(timeoutMillis + 120_000)).GET().build();
+        HttpClient http = clients[Math.floorMod(next.getAndIncrement(), clients.length)];
         return http.sendAsync(req, HttpResponse.BodyHandlers.ofByteArray())
                 .thenApply(r -> parse(r.statusCode(), System.nanoTime(), r.body(), stream, wantIds));
     }
