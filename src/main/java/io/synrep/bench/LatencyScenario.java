@@ -46,6 +46,20 @@ final class LatencyScenario {
     }
 
     private Result measure(int readers, boolean judged, int seconds) throws Exception {
+        int listeners = Math.min(readers, NotifyBaseline.MAX_LISTENERS);
+        Histogram notify = new NotifyBaseline(db).measure(listeners, seconds);
+        out.printf("[2]   baseline, PostgreSQL LISTEN/NOTIFY, %,d listener(s): p50 %.1f ms, p99 %.1f ms%n", listeners,
+                notify.quantileMillis(0.5), notify.quantileMillis(0.99));
+        String baseline = String.format("NOTIFY, %,d listener%s: p50 %.1f / p99 %.1f", listeners,
+                listeners == 1 ? "" : "s", notify.quantileMillis(0.5), notify.quantileMillis(0.99));
+        Result r = measureRelay(readers, judged, seconds);
+        double ratio = Double.parseDouble(r.synrep().replaceAll("^p50 [\\d.]+ / p99 ([\\d.]+).*$", "$1"))
+                / notify.quantileMillis(0.99);
+        return new Result(r.scenario(), r.synrep(), baseline, String.format("%.1fx (p99)", ratio), r.target(),
+                r.met());
+    }
+
+    private Result measureRelay(int readers, boolean judged, int seconds) throws Exception {
         int total = RATE * seconds;
         int warmup = RATE; // the first second
         long first = db.reserve(total);
@@ -136,8 +150,16 @@ final class LatencyScenario {
         });
     }
 
-    /** Commits rows {@code first..first+total-1} one per transaction, row k due k ms after the start. */
     private long write(long first, int total, AtomicLongArray committedAt) throws Exception {
+        return write(db, "device_lists_stream", first, total, committedAt);
+    }
+
+    /**
+     * Commits rows {@code first..first+total-1} into {@code table} one per transaction from {@value #WRITERS}
+     * connections, row k due k ms after the start; records when each commit returned. Returns the elapsed time.
+     */
+    static long write(BenchDatabase db, String table, long first, int total, AtomicLongArray committedAt)
+            throws Exception {
         long start = System.nanoTime() + 5_000_000;
         List<Thread> threads = new ArrayList<>();
         AtomicLong failures = new AtomicLong();
@@ -145,7 +167,7 @@ final class LatencyScenario {
             int lane = w;
             Thread t = new Thread(() -> {
                 try (Connection c = db.connect(); PreparedStatement ps = c.prepareStatement(
-                        "INSERT INTO device_lists_stream (stream_id, user_id, device_id) VALUES (?, ?, ?)")) {
+                        "INSERT INTO " + table + " (stream_id, user_id, device_id) VALUES (?, ?, ?)")) {
                     c.setAutoCommit(true);
                     for (int k = lane; k < total; k += WRITERS) {
                         long due = start + k * (1_000_000_000L / RATE);
