@@ -62,6 +62,8 @@ class BenchIT {
                 double p50 = Double.parseDouble(m.group(1));
                 double p99 = Double.parseDouble(m.group(2));
                 assertTrue(p50 >= 0 && p50 <= p99 && p99 <= Double.parseDouble(m.group(3)) + 1, synrep);
+                assertTrue(r[2].matches("NOTIFY, \\d+ listeners?: p50 [\\d.]+ / p99 [\\d.]+"),
+                        "the LISTEN/NOTIFY peer: " + r[2]);
             } else if (scenario.startsWith("3. idle")) {
                 idle++;
                 Matcher m = IDLE.matcher(synrep);
