@@ -10,8 +10,10 @@
 -- are added, so re-running the script after an upgrade that extended the list is safe; tables an
 -- operator added on purpose are left alone. Safe to run any number of times.
 --
--- Relay configuration must name the same publication (default "synrep"); the relay itself never
--- creates or alters it, so the role it logs in as needs no ownership of Synapse's tables.
+-- Relay configuration must name the same publication (default "synrep"). With it in place the role
+-- the relay logs in as needs no ownership of Synapse's tables. (A relay whose role owns the tables
+-- creates the publication when it is absent and adds catalog tables it lacks; a role that may not
+-- do so is refused at start with the CREATE or ALTER PUBLICATION command to run.)
 
 DO $$
 DECLARE

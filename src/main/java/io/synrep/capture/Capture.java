@@ -70,6 +70,7 @@ public final class Capture implements AutoCloseable {
     private volatile boolean closing;
     private volatile boolean everStreamed;
     private final AtomicLong restarts = new AtomicLong();
+    private final java.util.Set<String> unavailableColumns = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private Duration backoff = FIRST_BACKOFF;
     private long batchesAtStart;
     private DebeziumEngine<RecordChangeEvent<SourceRecord>> engine;
@@ -103,7 +104,10 @@ public final class Capture implements AutoCloseable {
         if (mapper != null) {
             mapper.reset();
         }
-        mapper = new TransactionMapper(catalog, new TransactionBuffer(config.spillDir(), config.spillThreshold()));
+        mapper = new TransactionMapper(catalog, new TransactionBuffer(config.spillDir(), config.spillThreshold()),
+                this::missingColumn, this::unavailable);
+        // read again at every (re)connection: an operator may have set REPLICA IDENTITY FULL meanwhile
+        mapper.deletesCarryOnly(ReplicaIdentityCheck.identityColumns(config, catalog.tables()));
         // resume points at or below the saved offsets are never marked again (offsets must not move backwards)
         Checkpoints<RecordChangeEvent<SourceRecord>> checkpoints = new Checkpoints<>(
                 keeper.current().resumePosition(), 250, checkpointSpacingBytes, 8192);
@@ -171,8 +175,46 @@ public final class Capture implements AutoCloseable {
         launch();
     }
 
+    /** A change lacked a column the catalog reads (once per table schema version and stream). */
+    private void missingColumn(String stream, String table, String column) {
+        stats.missingColumns.incrementAndGet();
+        LOG.warn("stream {}: a change of {} has no column {} (dropped or renamed while streaming?): the stream's "
+                + "rows carry null for it until the catalog maps the field to an existing column and the relay restarts",
+                stream, table, column);
+    }
+
+    /**
+     * An UPDATE left a large (TOASTed) value unchanged and the WAL does not carry it: the field is streamed as
+     * null. Counted always; logged once per column, with the fix.
+     */
+    private void unavailable(String schema, String table, String column) {
+        stats.unavailable.incrementAndGet();
+        if (unavailableColumns.add(schema + "." + table + "." + column)) {
+            LOG.warn("{}.{}: an UPDATE left the large (TOASTed) value of column {} unchanged and the WAL does not carry"
+                    + " it, because the table's replica identity is not FULL; the stream row has null in its place."
+                    + " Fix: ALTER TABLE {}.{} REPLICA IDENTITY FULL (sql/schema.sql does this for Synapse's tables)",
+                    schema, table, column, schema, table);
+        }
+    }
+
+    /**
+     * Values streamed as null because the WAL did not carry them (see {@link #unavailable}); zero when every
+     * streamed table has {@code REPLICA IDENTITY FULL}.
+     */
+    public long unavailableValues() {
+        return stats.unavailable.get();
+    }
+
     public State state() {
         return state;
+    }
+
+    /**
+     * How many times a change lacked a column the catalog reads (counted once per table schema version and stream
+     * that reads the column): non-zero after a mapped column was dropped or renamed while streaming.
+     */
+    public long missingColumns() {
+        return stats.missingColumns.get();
     }
 
     /** Why capture failed or last stopped, or null. */
@@ -241,10 +283,14 @@ public final class Capture implements AutoCloseable {
         p.setProperty("status.update.interval.ms", "1000");
         p.setProperty("tombstones.on.delete", "false");
         p.setProperty("decimal.handling.mode", "string");
-        p.setProperty("binary.handling.mode", "base64");
+        // bytes, not base64: the row encoder writes them as base64 itself, and in base64 mode Debezium turns an
+        // unchanged TOASTed bytea into null (with a WARN) instead of its placeholder, which capture must recognise
+        p.setProperty("binary.handling.mode", "bytes");
         p.setProperty("interval.handling.mode", "string");
         p.setProperty("hstore.handling.mode", "json");
         p.setProperty("include.unknown.datatypes", "true");
+        // schemas name each column's source type: numeric's NaN comes as "NAN", which only the type tells from text
+        p.setProperty("column.propagate.source.type", ".*");
         p.setProperty("slot.drop.on.stop", "false");
         // no retries inside the engine: capture re-checks the slot before each reconnect (a dropped slot must start
         // a new epoch, not be recreated silently by Debezium)

@@ -172,6 +172,10 @@ final class CaptureConsumer implements DebeziumEngine.ChangeConsumer<RecordChang
         final AtomicLong heartbeats = new AtomicLong();
         final AtomicLong duplicates = new AtomicLong();
         final AtomicLong batches = new AtomicLong();
+        /** Changes that lacked a column the catalog reads, once per table schema version and stream. */
+        final AtomicLong missingColumns = new AtomicLong();
+        /** UPDATE values the WAL did not carry (unchanged TOASTed columns without REPLICA IDENTITY FULL). */
+        final AtomicLong unavailable = new AtomicLong();
         /** The position of the newest record marked processed (what the slot is, or soon will be, confirmed to). */
         final AtomicLong confirmed = new AtomicLong(-1);
     }

@@ -9,10 +9,10 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -66,39 +66,45 @@ public final class SlotSetup {
      * saved state's offsets when they still fit the slot, at {@code startLsn} when given, else at the slot's
      * confirmed position with a new epoch.
      *
-     * @param tables   the catalog's tables as {@code schema.table}
+     * @param columns  the catalog's tables ({@code schema.table}) and the columns the rules read from each
      * @param saved    the relay's saved state, or null
      * @param startLsn replay from this position (at or after the slot's confirmed position), or null
+     * @param atStart  true when the relay starts: the role, every catalog table and column are checked and a
+     *                 publication lacking catalog tables gets them added (or the relay refuses, naming the command);
+     *                 false before a reconnect, when gaps are left to the per-stream states ({@link SchemaGaps}) so that
+     *                 the other streams keep flowing
      */
-    public static Prepared prepare(CaptureConfig c, Collection<String> tables, RelayState saved, Long startLsn) {
+    public static Prepared prepare(CaptureConfig c, Map<String, Set<String>> columns, RelayState saved, Long startLsn,
+                                   boolean atStart) {
         try (Connection conn = connect(c)) {
             String walLevel = single(conn, "SHOW wal_level");
             if (!"logical".equals(walLevel)) {
                 throw new SetupException("wal_level is '" + walLevel + "' on " + c.maskedUrl()
                         + "; set wal_level = logical in postgresql.conf (or -c wal_level=logical) and restart PostgreSQL");
             }
-            List<String> missing = new ArrayList<>();
-            for (String t : tables) {
-                try (PreparedStatement ps = conn.prepareStatement("SELECT to_regclass(?)")) {
-                    ps.setString(1, quoteQualified(t));
-                    try (ResultSet rs = ps.executeQuery()) {
-                        rs.next();
-                        if (rs.getString(1) == null) {
-                            missing.add(t);
-                        }
-                    }
-                }
+            if (atStart) {
+                checkReplicationRole(conn);
             }
-            if (!missing.isEmpty()) {
-                throw new SetupException("the catalog names tables that do not exist: " + missing
-                        + "; create them (sql/schema.sql for Synapse's) or pass a --catalog without them");
+            SchemaGaps gaps = SchemaGaps.find(conn, columns, c.publication());
+            if (atStart) {
+                refuseMissing(gaps);
             }
             if (!exists(conn, "SELECT 1 FROM pg_publication WHERE pubname = ?", c.publication())) {
-                String list = String.join(", ", tables.stream().map(SlotSetup::quoteQualified).toList());
+                List<String> present = columns.keySet().stream().filter(t -> !gaps.missingTables().contains(t)).toList();
+                String list = String.join(", ", present.stream().map(SlotSetup::quoteQualified).toList());
+                String create = "CREATE PUBLICATION " + c.publication() + " FOR TABLE " + list;
                 try (Statement st = conn.createStatement()) {
-                    st.execute("CREATE PUBLICATION " + c.publication() + " FOR TABLE " + list);
+                    st.execute(create);
+                } catch (SQLException e) {
+                    if ("42501".equals(e.getSQLState())) {
+                        throw new SetupException("publication " + c.publication() + " does not exist and this role may "
+                                + "not create it (" + e.getMessage() + "); as the tables' owner (or a superuser) run: " + create);
+                    }
+                    throw e;
                 }
-                LOG.info("created publication {} for {} tables", c.publication(), tables.size());
+                LOG.info("created publication {} for {} tables", c.publication(), present.size());
+            } else if (atStart && !gaps.unpublished().isEmpty()) {
+                addToPublication(conn, c.publication(), gaps.unpublished());
             }
             String systemId = systemId(conn);
             awaitInactive(conn, c);
@@ -183,6 +189,56 @@ public final class SlotSetup {
     private record SlotInfo(long confirmed) {}
 
     /**
+     * Logical replication needs a role with REPLICATION (or a superuser, or membership in a cloud provider's
+     * {@code rds_replication}); without it the slot cannot be created or streamed from.
+     */
+    private static void checkReplicationRole(Connection conn) throws SQLException {
+        try (Statement st = conn.createStatement(); ResultSet rs = st.executeQuery(
+                "SELECT current_user, rolsuper OR rolreplication OR EXISTS (SELECT 1 FROM pg_roles g "
+                        + "WHERE g.rolname = 'rds_replication' AND pg_has_role(current_user, g.oid, 'member')) "
+                        + "FROM pg_roles WHERE rolname = current_user")) {
+            if (rs.next() && !rs.getBoolean(2)) {
+                String role = rs.getString(1);
+                throw new SetupException("role " + role + " lacks the REPLICATION attribute, so it cannot use a "
+                        + "replication slot; as a superuser run ALTER ROLE " + quote(role)
+                        + " REPLICATION (see sql/replication-role.sql), or connect with --pg-user a role that has it");
+            }
+        }
+    }
+
+    private static void refuseMissing(SchemaGaps gaps) {
+        if (!gaps.missingTables().isEmpty()) {
+            throw new SetupException("the catalog names tables that do not exist: " + gaps.missingTables()
+                    + "; create them (sql/schema.sql for Synapse's) or pass a --catalog without them");
+        }
+        if (!gaps.missingColumns().isEmpty()) {
+            throw new SetupException("the catalog names columns that do not exist: " + gaps.missingColumns()
+                    + "; add them, or fix the stream's \"columns\" (field -> column) in the --catalog file");
+        }
+    }
+
+    /**
+     * The publication is the relay's (it creates it when absent), so catalog tables missing from it are added: a
+     * stream added to the catalog starts to flow at the next start. A role that may not alter it gets the command.
+     */
+    private static void addToPublication(Connection conn, String publication, List<String> tables) throws SQLException {
+        String list = String.join(", ", tables.stream().map(SlotSetup::quoteQualified).toList());
+        String sql = "ALTER PUBLICATION " + publication + " ADD TABLE " + list;
+        try (Statement st = conn.createStatement()) {
+            st.execute(sql);
+        } catch (SQLException e) {
+            if ("42501".equals(e.getSQLState())) {
+                throw new SetupException("publication " + publication + " lacks catalog tables " + tables
+                        + " and this role may not add them (" + e.getMessage() + "); as the owner of the publication and "
+                        + "the tables (or a superuser) run: " + sql);
+            }
+            throw e;
+        }
+        LOG.warn("publication {} lacked catalog tables {}: added them; their streams carry changes committed from now on",
+                publication, tables);
+    }
+
+    /**
      * Waits (up to 10 s) while another connection streams from the slot: a relay that just stopped releases it a
      * moment after it closed; anything longer is a second consumer.
      */
@@ -204,7 +260,8 @@ public final class SlotSetup {
             }
             if (System.nanoTime() > deadline) {
                 throw new SetupException("slot " + c.slot() + " is in use by PostgreSQL backend " + pid
-                        + " (another relay or consumer?); stop it, or give this relay its own --slot");
+                        + " (another relay or consumer?); stop it (SELECT pg_terminate_backend(" + pid + ") if it is stale), "
+                        + "or give this relay its own --slot");
             }
             try {
                 Thread.sleep(100);

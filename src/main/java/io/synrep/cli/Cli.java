@@ -5,6 +5,7 @@ import io.synrep.streams.CatalogException;
 import java.io.PrintStream;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Dispatches {@code synrep <command>}. Exit codes: 0 success, 1 runtime failure (message printed, no stack
@@ -20,6 +21,7 @@ public final class Cli {
               writer   a Synapse-like writer producing concurrent transactions
               tail     a reader printing every row it receives as one JSON line
               worker   a reader with slaved stores (cached reads of the shared database) and a read API
+              config   print the effective configuration of serve or worker (secrets masked)
               bench    performance scenarios against an embedded PostgreSQL, with baselines, as one table
 
             Run 'synrep <command> --help' for a command's options.
@@ -28,6 +30,11 @@ public final class Cli {
     private Cli() {}
 
     public static int run(String[] args, PrintStream out, PrintStream err) {
+        return run(args, out, err, System.getenv());
+    }
+
+    /** As {@link #run(String[], PrintStream, PrintStream)} with the given environment ({@code SYNREP_*} keys). */
+    public static int run(String[] args, PrintStream out, PrintStream err, Map<String, String> env) {
         if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h") || args[0].equals("help")) {
             out.print(HELP);
             return args.length == 0 ? 2 : 0;
@@ -40,6 +47,7 @@ public final class Cli {
             case "tail" -> TailCommand.HELP;
             case "demo" -> DemoCommand.HELP;
             case "worker" -> WorkerCommand.HELP;
+            case "config" -> ConfigCommand.HELP;
             case "bench" -> BenchCommand.HELP;
             default -> null;
         };
@@ -54,10 +62,11 @@ public final class Cli {
         }
         try {
             return switch (command) {
-                case "serve" -> ServeCommand.run(rest, out);
+                case "serve" -> ServeCommand.run(rest, env, out);
+                case "config" -> ConfigCommand.run(rest, env, out);
                 case "writer" -> WriterCommand.run(rest, out);
                 case "tail" -> TailCommand.run(rest, out, err);
-                case "worker" -> WorkerCommand.run(rest, out);
+                case "worker" -> WorkerCommand.run(rest, env, out);
                 case "bench" -> BenchCommand.run(rest, out);
                 default -> DemoCommand.run(rest, out);
             };
@@ -65,14 +74,19 @@ public final class Cli {
             err.println("synrep " + e.getMessage());
             return 2;
         } catch (SlotSetup.SetupException | CatalogException | Relay.StartupException e) {
-            err.println("synrep " + command + ": " + e.getMessage());
+            err.println("synrep " + command + ": " + oneLine(e.getMessage()));
             return 1;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return 1;
         } catch (Exception e) {
-            err.println("synrep " + command + ": " + Relay.rootMessage(e));
+            err.println("synrep " + command + ": " + oneLine(Relay.rootMessage(e)));
             return 1;
         }
+    }
+
+    /** PostgreSQL errors quoted in a message may carry Detail/Hint lines; the failure is reported on one line. */
+    static String oneLine(String message) {
+        return message == null ? "" : message.strip().replaceAll("\\s*\\R\\s*", " ");
     }
 }

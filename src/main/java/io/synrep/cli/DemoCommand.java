@@ -62,7 +62,7 @@ final class DemoCommand {
                 long deadline = duration == null ? Long.MAX_VALUE : System.nanoTime() + duration.toNanos() + 2_000_000_000L;
                 PrintStream rows = a.flag("quiet") ? new PrintStream(java.io.OutputStream.nullOutputStream()) : out;
                 TailCommand.Tail tail = new TailCommand.Tail(URI.create(base), "-1", 100, 1_000, Long.MAX_VALUE, rows,
-                        System.err);
+                        System.err, RelayTrust.client("demo", null), o.authSecret);
                 Runtime.getRuntime().addShutdownHook(new Thread(writer::stop));
                 tail.run(null, () -> System.nanoTime() > deadline);
                 writer.stop();

@@ -4,14 +4,19 @@ import io.javalin.Javalin;
 import io.synrep.capture.Capture;
 import io.synrep.capture.FileStateStore;
 import io.synrep.capture.RelayState;
+import io.synrep.capture.ReplicaIdentityCheck;
+import io.synrep.capture.SchemaGaps;
 import io.synrep.capture.SlotSetup;
 import io.synrep.capture.StateKeeper;
 import io.synrep.capture.StateStore;
+import io.synrep.capture.StreamStates;
 import io.synrep.capture.TableStateStore;
 import io.synrep.config.CaptureConfig;
 import io.synrep.config.HttpConfig;
+import io.synrep.config.OpsConfig;
 import io.synrep.config.RetentionConfig;
 import io.synrep.config.StateConfig;
+import io.synrep.http.CaptureFigures;
 import io.synrep.http.HttpApi;
 import io.synrep.http.RelayStatus;
 import io.synrep.log.StreamLog;
@@ -54,6 +59,13 @@ public final class Relay implements AutoCloseable {
     private volatile String epoch;
     private volatile SlotSetup.WalHeld walHeld = new SlotSetup.WalHeld(-1, -1);
     private volatile long caughtUpMillis = -1;
+    /** The writer's WAL position and the capture lag behind it at the last WAL check; -1 when unknown. */
+    private volatile long writerSampled = -1;
+    private volatile long lagSampled = -1;
+    private final Catalog catalog;
+    private final StreamStates streamStates;
+    /** How often the writer's schema is compared with the catalog while streaming. */
+    static final long SCHEMA_CHECK_MILLIS = 2000;
     private long walWarnedAt;
     private long lastHeadSeen = -1;
     /** WAL after a head that stood still which is worth a nudge (see {@link #nudge}). */
@@ -61,7 +73,9 @@ public final class Relay implements AutoCloseable {
 
     private Relay(StreamLog log, Javalin http, String epoch, ScheduledExecutorService ticker, WriterPosition writer,
                   StateKeeper keeper, CaptureConfig captureConfig, StateConfig stateConfig, long startedAtNanos,
-                  long writerAtStart) {
+                  long writerAtStart, Catalog catalog) {
+        this.catalog = catalog;
+        this.streamStates = new StreamStates(catalog, captureConfig.publication());
         this.log = log;
         this.http = http;
         this.epoch = epoch;
@@ -87,9 +101,14 @@ public final class Relay implements AutoCloseable {
 
     public static Relay start(CaptureConfig captureConfig, HttpConfig httpConfig, RetentionConfig retention,
                               Catalog catalog, StateConfig stateConfig) {
+        return start(captureConfig, httpConfig, retention, catalog, stateConfig, OpsConfig.defaults());
+    }
+
+    public static Relay start(CaptureConfig captureConfig, HttpConfig httpConfig, RetentionConfig retention,
+                              Catalog catalog, StateConfig stateConfig, OpsConfig opsConfig) {
         long startedAt = System.nanoTime();
-        LOG.info("effective configuration: {}; {}; {}; {}; streams {}", captureConfig, httpConfig, retention,
-                stateConfig, catalog.streamNames());
+        LOG.info("effective configuration: {}; {}; {}; {}; {}; streams {}", captureConfig, httpConfig, retention,
+                stateConfig, opsConfig, catalog.streamNames());
         checkListenable(httpConfig);
         StateStore store = stateConfig.store() == StateConfig.Store.FILE
                 ? new FileStateStore(stateConfig.dataDir()) : new TableStateStore(captureConfig);
@@ -99,8 +118,10 @@ public final class Relay implements AutoCloseable {
         } catch (StateStore.StateStoreException e) {
             throw new StartupException(e.getMessage());
         }
-        SlotSetup.Prepared prepared = SlotSetup.prepare(captureConfig, catalog.tables(), saved, stateConfig.startLsn());
+        SlotSetup.Prepared prepared = SlotSetup.prepare(captureConfig, catalog.columnsByTable(), saved,
+                stateConfig.startLsn(), true);
         report(prepared);
+        ReplicaIdentityCheck.warn(captureConfig, catalog.tables());
         deleteLeftoverSpillFiles(captureConfig.spillDir());
         StreamLog log = new StreamLog(catalog.streamNames(), retention, InstantSource.system());
         log.start(prepared.horizon(), prepared.head());
@@ -140,19 +161,33 @@ public final class Relay implements AutoCloseable {
             }
 
             @Override
+            public Map<String, String> streamStates() {
+                return self[0].streamStates.current();
+            }
+
+            @Override
             public String describe() {
                 Capture c = self[0].capture;
                 String f = c.failure();
-                return "capture " + c.state().name().toLowerCase() + (f == null ? "" : ": " + f);
+                long unavailable = c.unavailableValues();
+                return "capture " + c.state().name().toLowerCase() + (f == null ? "" : ": " + f)
+                        + (unavailable == 0 ? "" : "; " + unavailable + " unchanged TOASTed values streamed as null"
+                        + " (replica identity not FULL)");
             }
         };
         Map<String, List<String>> fields = new LinkedHashMap<>();
         for (StreamRule r : catalog.rules().values()) {
             fields.put(r.name(), r.fields());
         }
-        Javalin app = HttpApi.create(log, fields, httpConfig, status);
+        Javalin app;
+        try {
+            app = HttpApi.create(log, fields, httpConfig, status, figures(self), opsConfig);
+        } catch (IllegalArgumentException e) { // unusable TLS files
+            keeper.close();
+            throw new StartupException(e.getMessage());
+        }
         Relay relay = new Relay(log, app, prepared.epoch(), ticker, writer, keeper, captureConfig, stateConfig,
-                startedAt, writerAtStart);
+                startedAt, writerAtStart, catalog);
         self[0] = relay;
         relay.capture = new Capture(captureConfig, catalog, log, keeper, () -> relay.reconnect(catalog),
                 Math.max(64 * 1024, stateConfig.maxWalHeld() / 16));
@@ -169,6 +204,7 @@ public final class Relay implements AutoCloseable {
         ticker.scheduleAtFixedRate(relay::guardWal, 1, 1, TimeUnit.SECONDS);
         ticker.scheduleAtFixedRate(relay::checkCaughtUp, 50, 50, TimeUnit.MILLISECONDS);
         ticker.scheduleAtFixedRate(relay::progress, 10, 10, TimeUnit.SECONDS);
+        ticker.scheduleAtFixedRate(relay::checkSchema, SCHEMA_CHECK_MILLIS, SCHEMA_CHECK_MILLIS, TimeUnit.MILLISECONDS);
         LOG.info("serving GET http://{}:{}/_synapse/replication", httpConfig.host(), app.port());
         return relay;
     }
@@ -210,7 +246,8 @@ public final class Relay implements AutoCloseable {
 
     /** Before capture reconnects: re-checks the slot; a dropped or foreign-advanced slot starts a new epoch. */
     private void reconnect(Catalog catalog) {
-        SlotSetup.Prepared p = SlotSetup.prepare(captureConfig, catalog.tables(), keeper.current(), null);
+        SlotSetup.Prepared p = SlotSetup.prepare(captureConfig, catalog.columnsByTable(), keeper.current(), null,
+                false);
         if (p.newEpoch() || !p.epoch().equals(epoch)) {
             report(p);
             keeper.replace(p.state());
@@ -229,8 +266,12 @@ public final class Relay implements AutoCloseable {
             walHeld = h;
             OptionalLong w = writer.get();
             if (w.isEmpty()) {
+                writerSampled = -1;
+                lagSampled = -1;
                 return;
             }
+            writerSampled = w.getAsLong();
+            lagSampled = Math.max(0, w.getAsLong() - log.head());
             nudge(w.getAsLong());
             long held = h.confirmed();
             long cap = stateConfig.maxWalHeld();
@@ -270,17 +311,51 @@ public final class Relay implements AutoCloseable {
         }
     }
 
+    /** Compares the writer's schema with the catalog; an unreachable writer leaves the states as they were. */
+    private void checkSchema() {
+        SchemaGaps gaps = writer.schemaGaps(catalog.columnsByTable(), captureConfig.publication());
+        if (gaps != null) {
+            streamStates.update(gaps);
+        }
+    }
+
+    /** Each stream's state as of the last schema check (every {@value #SCHEMA_CHECK_MILLIS} ms), in catalog order. */
+    public Map<String, String> streamStates() {
+        return streamStates.current();
+    }
+
     private void checkCaughtUp() {
         if (caughtUpMillis >= 0 || writerAtStart < 0) {
             return;
         }
         StreamLog.Stats s = log.stats(); // head and counts from one snapshot: the capture counters trail appends
         if (s.head() < writerAtStart) {
+            replayProgress(s);
             return;
         }
         caughtUpMillis = (System.nanoTime() - startedAtNanos) / 1_000_000;
         LOG.info("caught up with the writer's WAL at start ({}) {} ms after start: {} transactions, {} rows replayed",
                 Position.formatLsn(writerAtStart), caughtUpMillis, s.appendedTransactions(), s.appendedRows());
+    }
+
+    /** Replay (catch-up after a start) reports every this many nanoseconds, more often than the steady line. */
+    public static final long REPLAY_PROGRESS_NANOS = 2_000_000_000L;
+    private long replayReportedAt = System.nanoTime();
+    private long replayRowsReported;
+
+    /** While replaying the WAL written before the start: rows so far, their rate, and the WAL left to read. */
+    private void replayProgress(StreamLog.Stats s) {
+        long now = System.nanoTime();
+        if (now - replayReportedAt < REPLAY_PROGRESS_NANOS) {
+            return;
+        }
+        double rate = (s.appendedRows() - replayRowsReported) / ((now - replayReportedAt) / 1e9);
+        replayReportedAt = now;
+        replayRowsReported = s.appendedRows();
+        long left = s.head() < 0 ? -1 : writerAtStart - s.head();
+        LOG.info("replaying: {} rows in {} transactions, {} rows/s, {} bytes of WAL left to {} (the writer's position "
+                        + "at start)", s.appendedRows(), s.appendedTransactions(), String.format("%.0f", rate),
+                left < 0 ? "?" : Long.toString(left), Position.formatLsn(writerAtStart));
     }
 
     private long lastRows;
@@ -299,6 +374,31 @@ public final class Relay implements AutoCloseable {
                         + "slot confirmed to {}, WAL held {} bytes ({} past the confirmed position)",
                 capture.state().name().toLowerCase(), String.format("%.0f", rate), rows, s.head(),
                 Position.formatLsn(s.head()), lag, s.retainedRows(), s.horizon(), capture.confirmed(), walHeld.retained(), walHeld.confirmed());
+    }
+
+    /** Status, readiness and metrics read the figures of the last WAL check, never the database. */
+    private static CaptureFigures figures(Relay[] self) {
+        return new CaptureFigures() {
+            @Override
+            public long writerPosition() {
+                return self[0].writerSampled;
+            }
+
+            @Override
+            public long captureLag() {
+                return self[0].lagSampled;
+            }
+
+            @Override
+            public long walHeld() {
+                return self[0].walHeld.retained();
+            }
+
+            @Override
+            public long walUnconfirmed() {
+                return self[0].walHeld.confirmed();
+            }
+        };
     }
 
     /** The WAL the slot held at the last check (every second); the cap applies to {@code confirmed()}. */
@@ -415,6 +515,19 @@ public final class Relay implements AutoCloseable {
         }
 
         private boolean emitFailed;
+
+        /** What the writer's schema lacks of the catalog's tables and columns, or null when it cannot be asked. */
+        synchronized SchemaGaps schemaGaps(Map<String, java.util.Set<String>> columns, String publication) {
+            try {
+                if (conn == null || conn.isClosed()) {
+                    conn = SlotSetup.connect(config);
+                }
+                return SchemaGaps.find(conn, columns, publication);
+            } catch (SQLException e) {
+                closeQuietly();
+                return null;
+            }
+        }
 
         /** The WAL the slot holds on the writer. */
         synchronized SlotSetup.WalHeld walHeld(String slot) {

@@ -2,9 +2,14 @@ package io.synrep.cli;
 
 import io.synrep.capture.Capture;
 import io.synrep.config.CaptureConfig;
+import io.synrep.config.ConfigKey;
+import io.synrep.config.ConfigKeys;
 import io.synrep.config.HttpConfig;
+import io.synrep.config.OpsConfig;
 import io.synrep.config.RetentionConfig;
+import io.synrep.config.Secret;
 import io.synrep.config.StateConfig;
+import io.synrep.http.PemKeys;
 import io.synrep.protocol.Position;
 import io.synrep.streams.Catalog;
 import java.io.PrintStream;
@@ -12,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /** {@code synrep serve}: the relay, attached to a writer's database or to an embedded one. */
@@ -20,54 +26,26 @@ final class ServeCommand {
             Usage: synrep serve [options]
 
             Runs the relay: reads the writer's WAL through a logical replication slot and serves
-            GET /_synapse/replication (long-poll) and GET /health.
+            GET /_synapse/replication (long-poll), /health, /health/live, /health/ready, /status,
+            /metrics (Prometheus), /openapi.json and a status page at /.
 
             Without --pg-url an embedded PostgreSQL (wal_level=logical) is started, sql/schema.sql is
             applied, and its JDBC URL is printed so that you can write to it.
 
-            Options:
-              --pg-url URL          writer database, jdbc:postgresql://HOST:PORT/DB[?user=..&password=..]
-              --pg-user NAME        login role (default: from the URL, else postgres)
-              --pg-password PW      its password (default: from the URL or $SYNREP_PG_PASSWORD)
-              --listen HOST:PORT    HTTP listener (default 127.0.0.1:9099; port 0 = any free port)
-              --slot NAME           replication slot, created when absent (default synrep)
-              --publication NAME    publication, created for the catalog tables when absent (default synrep)
-              --catalog FILE        stream catalog replacing the built-in one (or extending it, see README)
-              --data-dir DIR        the relay's data directory: its state (offsets, horizon, epoch) is
-                                    kept in DIR/state.json so that a restart resumes without loss
-                                    (default ./synrep-data with --pg-url; without --pg-url the embedded
-                                    PostgreSQL also lives here, in DIR/postgres, and without --data-dir
-                                    everything is temporary)
-              --offset-store KIND   file (DIR/state.json, default) or table (synrep_state in the
-                                    writer's database)
-              --start-lsn LSN       replay from this WAL position (X/Y or an integer) instead of the saved
-                                    state; it must be at or after the slot's confirmed position
-              --max-wal-held N      most bytes of WAL the slot may hold on the writer; past it the oldest
-                                    retained rows are dropped so that the slot advances (default 1073741824)
-              --pg-port N           embedded PostgreSQL only: its port (default: any free port)
-              --heartbeat D         heartbeat interval (default 1s)
-              --retention-rows N    most rows retained in memory (default 1000000)
-              --retention-bytes N   most encoded row bytes retained (default 268435456)
-              --retention-age D     drop rows older than this (default 1h)
-              --max-timeout-ms N    cap on a request's timeout (default 60000)
-              --max-waiting N       most long-polls held at once (default 20000)
-              --spill-dir DIR       where transactions larger than the spill threshold are kept
-                                    (default DIR/spill under --data-dir; files left by a crash are
-                                    deleted at start)
-              --spill-threshold N   heap bytes one transaction may use before it spills (default 16777216)
-              --help                this text
+            Options (each also as SYNREP_<NAME> in the environment or 'name = value' in the --config
+            file; the command line wins over the environment, which wins over the file):
+            """ + ConfigKeys.help(ConfigKeys.SERVE) + """
+              --help                  this text
 
             Durations: 500ms, 30s, 5m, 2h.
             """;
 
-    static final Set<String> OPTIONS = Set.of("pg-url", "pg-user", "pg-password", "listen", "slot", "publication",
-            "catalog", "data-dir", "offset-store", "start-lsn", "max-wal-held", "pg-port", "heartbeat", "retention-rows", "retention-bytes", "retention-age",
-            "max-timeout-ms", "max-waiting", "spill-dir", "spill-threshold");
+    static final Set<String> OPTIONS = Args.known(ConfigKeys.SERVE);
 
     private ServeCommand() {}
 
-    static int run(List<String> argv, PrintStream out) throws Exception {
-        Args a = Args.parse("serve", argv, OPTIONS);
+    static int run(List<String> argv, Map<String, String> env, PrintStream out) throws Exception {
+        Args a = Args.resolve("serve", argv, env);
         Options o = Options.from(a);
         EmbeddedDatabase embedded = null;
         String url = o.pgUrl;
@@ -90,15 +68,18 @@ final class ServeCommand {
         CaptureConfig capture = o.capture(url, dataDir);
         Relay relay;
         try {
-            relay = Relay.start(capture, o.http, o.retention, o.catalog, o.state(dataDir));
+            relay = Relay.start(capture, o.http, o.retention, o.catalog, o.state(dataDir), o.ops);
         } catch (RuntimeException e) {
             if (embedded != null) {
                 embedded.close();
             }
             throw e;
         }
-        out.println("Synrep relay serving http://" + o.http.host() + ":" + relay.port() + "/_synapse/replication");
-        out.println("  try: curl 'http://" + o.http.host() + ":" + relay.port()
+        String scheme = o.http.tls() ? "https" : "http";
+        out.println("Synrep relay serving " + scheme + "://" + o.http.host() + ":" + relay.port()
+                + "/_synapse/replication" + (o.http.auth() == null ? "" : " (bearer secret required)"));
+        out.println("  try: curl " + (o.http.auth() == null ? "" : "-H \"Authorization: Bearer $SYNREP_AUTH_SECRET\" ")
+                + "'" + scheme + "://" + o.http.host() + ":" + relay.port()
                 + "/_synapse/replication?events=-1&receipts=-1&timeout=30000'");
         out.flush();
         awaitShutdown(() -> relay.capture().state() == Capture.State.FAILED, relay, embedded);
@@ -140,6 +121,8 @@ final class ServeCommand {
         String user;
         String password;
         HttpConfig http;
+        /** The relay's bearer secret as text, for in-process readers (demo); null when none is required. */
+        String authSecret;
         String slot;
         String publication;
         Catalog catalog;
@@ -152,23 +135,29 @@ final class ServeCommand {
         RetentionConfig retention;
         Path spillDir;
         long spillThreshold;
+        OpsConfig ops;
 
         static Options from(Args a) {
             Options o = new Options();
             o.pgUrl = a.get("pg-url", null);
+            if (o.pgUrl != null && !o.pgUrl.startsWith("jdbc:postgresql://")) {
+                throw new Args.UsageException("serve: " + a.label("pg-url") + " must look like "
+                        + "jdbc:postgresql://HOST:PORT/DB, was '" + ConfigKey.maskUrlPassword(o.pgUrl) + "'");
+            }
             o.user = a.get("pg-user", null);
-            o.password = a.get("pg-password", System.getenv("SYNREP_PG_PASSWORD"));
+            o.password = a.get("pg-password", null);
             HttpConfig d = HttpConfig.defaults();
             String listen = a.get("listen", d.host() + ":" + d.port());
             int colon = listen.lastIndexOf(':');
             if (colon <= 0) {
-                throw new Args.UsageException("--listen must be HOST:PORT, was '" + listen + "'");
+                throw new Args.UsageException("serve: " + a.label("listen") + " must be HOST:PORT, was '" + listen + "'");
             }
             int port;
             try {
                 port = Integer.parseInt(listen.substring(colon + 1));
             } catch (NumberFormatException e) {
-                throw new Args.UsageException("--listen port must be a number, was '" + listen.substring(colon + 1) + "'");
+                throw new Args.UsageException("serve: " + a.label("listen") + " port must be a number, was '"
+                        + listen.substring(colon + 1) + "'");
             }
             try {
                 o.http = new HttpConfig(listen.substring(0, colon), port, d.defaultTimeout(),
@@ -176,8 +165,11 @@ final class ServeCommand {
                         d.defaultLimit(), d.maxLimit(),
                         (int) a.getLong("max-waiting", d.maxWaiting(), 1, 1_000_000));
             } catch (IllegalArgumentException e) {
-                throw new Args.UsageException("--listen: " + e.getMessage());
+                throw new Args.UsageException("serve: " + a.label("listen") + ": " + e.getMessage());
             }
+            o.http = hardening(a, o.http);
+            o.authSecret = SecretFile.read(a.command(), a, "auth-secret-file", SecretFile.AUTH_ENV);
+            o.http = o.http.withAuth(o.authSecret == null ? null : Secret.of(o.authSecret));
             o.slot = a.get("slot", "synrep");
             o.publication = a.get("publication", "synrep");
             String cat = a.get("catalog", null);
@@ -189,18 +181,19 @@ final class ServeCommand {
             o.store = switch (store) {
                 case "file" -> StateConfig.Store.FILE;
                 case "table" -> StateConfig.Store.TABLE;
-                default -> throw new Args.UsageException("--offset-store must be file or table, was '" + store + "'");
+                default -> throw new Args.UsageException("serve: " + a.label("offset-store") + " must be file or table, was '"
+                        + store + "'");
             };
             String lsn = a.get("start-lsn", null);
             if (lsn != null) {
                 try {
                     o.startLsn = lsn.contains("/") ? Position.parseLsn(lsn) : Long.parseLong(lsn);
                 } catch (IllegalArgumentException e) {
-                    throw new Args.UsageException("--start-lsn must be a WAL position like 0/16B3748 or an integer, was '"
-                            + lsn + "'");
+                    throw new Args.UsageException("serve: " + a.label("start-lsn")
+                            + " must be a WAL position like 0/16B3748 or an integer, was '" + lsn + "'");
                 }
                 if (o.startLsn < 0) {
-                    throw new Args.UsageException("--start-lsn must not be negative, was " + lsn);
+                    throw new Args.UsageException("serve: " + a.label("start-lsn") + " must not be negative, was " + lsn);
                 }
             }
             o.maxWalHeld = a.getLong("max-wal-held", StateConfig.DEFAULT_MAX_WAL_HELD, 1, Long.MAX_VALUE);
@@ -208,15 +201,44 @@ final class ServeCommand {
             String spill = a.get("spill-dir", null);
             o.spillDir = spill == null ? null : Path.of(spill);
             o.spillThreshold = a.getLong("spill-threshold", CaptureConfig.DEFAULT_SPILL_THRESHOLD, 1, Long.MAX_VALUE);
+            o.ops = new OpsConfig(a.getLong("ready-max-lag", OpsConfig.DEFAULT_READY_MAX_LAG, 0, Long.MAX_VALUE));
             RetentionConfig r = RetentionConfig.defaults();
             try {
                 o.retention = new RetentionConfig(a.getLong("retention-rows", r.maxRows(), 1, Long.MAX_VALUE),
                         a.getLong("retention-bytes", r.maxBytes(), 1, Long.MAX_VALUE),
                         a.getDuration("retention-age", r.maxAge()));
             } catch (IllegalArgumentException e) {
-                throw new Args.UsageException(e.getMessage());
+                throw new Args.UsageException("serve: " + e.getMessage());
             }
             return o;
+        }
+
+        /** Limits and TLS beyond the listen address; the TLS files are read now so that a bad one stops startup. */
+        private static HttpConfig hardening(Args a, HttpConfig http) {
+            HttpConfig h = http.withLimits(http.maxTimeout(),
+                            (int) a.getLong("max-limit", http.maxLimit(), http.defaultLimit(), 1_000_000))
+                    .withMaxQueryLength((int) a.getLong("max-query-length", http.maxQueryLength(),
+                            HttpConfig.MIN_QUERY_LENGTH, HttpConfig.MAX_QUERY_LENGTH));
+            Duration idle = a.getDuration("idle-timeout", Duration.ofMillis(http.idleTimeout()));
+            if (idle.toMillis() < 100 || idle.toHours() > 24) {
+                throw new Args.UsageException(a.command() + ": " + a.label("idle-timeout") + " must be between 100ms and 24h, was "
+                        + idle);
+            }
+            h = h.withIdleTimeout(idle.toMillis());
+            String cert = a.get("tls-cert", null);
+            String key = a.get("tls-key", null);
+            if ((cert == null) != (key == null)) {
+                throw new Args.UsageException(a.command() + ": give both --tls-cert and --tls-key, or neither");
+            }
+            if (cert != null) {
+                try {
+                    PemKeys.keyStore(Path.of(cert), Path.of(key), "check".toCharArray());
+                } catch (IllegalArgumentException e) {
+                    throw new Args.UsageException(a.command() + ": " + e.getMessage());
+                }
+                h = h.withTls(Path.of(cert), Path.of(key));
+            }
+            return h;
         }
 
         StateConfig state(Path dir) {
@@ -231,7 +253,7 @@ final class ServeCommand {
                 return new CaptureConfig(url, user, password, slot, publication, heartbeat, Duration.ofMillis(10),
                         spill, spillThreshold);
             } catch (IllegalArgumentException e) {
-                throw new Args.UsageException(e.getMessage());
+                throw new Args.UsageException("serve: " + e.getMessage());
             }
         }
     }

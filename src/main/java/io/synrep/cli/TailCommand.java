@@ -40,6 +40,9 @@ final class TailCommand {
               --limit N        rows per stream per request (default 100)
               --timeout-ms N   long-poll hold time (default 30000)
               --count N        exit after printing N rows (default: run until Ctrl-C)
+              --relay-secret-file F  send 'Authorization: Bearer <F's content>' (default:
+                               $SYNREP_RELAY_SECRET; neither: no secret)
+              --relay-ca FILE  trust only these PEM certificates for an https:// relay
               --help           this text
             """;
 
@@ -48,7 +51,8 @@ final class TailCommand {
     private TailCommand() {}
 
     static int run(List<String> argv, PrintStream out, PrintStream err) throws Exception {
-        Args a = Args.parse("tail", argv, Set.of("url", "streams", "from", "limit", "timeout-ms", "count"));
+        Args a = Args.parse("tail", argv, Set.of("url", "streams", "from", "limit", "timeout-ms", "count",
+                "relay-secret-file", "relay-ca"));
         String url = a.get("url", null);
         if (url == null) {
             throw new Args.UsageException("tail: --url is required, e.g. --url http://127.0.0.1:9099");
@@ -62,16 +66,19 @@ final class TailCommand {
         } catch (IllegalArgumentException e) {
             throw new Args.UsageException("tail: --url must be http://HOST:PORT, was '" + url + "'");
         }
+        String ca = a.get("relay-ca", null);
         Tail tail = new Tail(base, a.get("from", "now"), (int) a.getLong("limit", 100, 1, 100_000),
                 a.getLong("timeout-ms", 30_000, 0, 3_600_000), a.getLong("count", Long.MAX_VALUE, 1, Long.MAX_VALUE),
-                out, err);
+                out, err, RelayTrust.client("tail", ca == null ? null : java.nio.file.Path.of(ca)),
+                SecretFile.read("tail", a, "relay-secret-file", SecretFile.RELAY_ENV));
         String streams = a.get("streams", null);
         return tail.run(streams == null ? null : List.of(streams.split(",")), () -> false);
     }
 
     /** The poll loop, reusable by the demo. */
     static final class Tail {
-        private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        private final HttpClient http;
+        private final String authorization;
         private final URI base;
         private final String from;
         private final int limit;
@@ -80,7 +87,11 @@ final class TailCommand {
         private final PrintStream out;
         private final PrintStream err;
 
-        Tail(URI base, String from, int limit, long timeoutMs, long count, PrintStream out, PrintStream err) {
+        /** @param secret the relay's bearer secret, or null */
+        Tail(URI base, String from, int limit, long timeoutMs, long count, PrintStream out, PrintStream err,
+             HttpClient http, String secret) {
+            this.http = http;
+            this.authorization = secret == null ? null : "Bearer " + secret;
             this.base = base;
             this.from = from;
             this.limit = limit;
@@ -109,8 +120,8 @@ final class TailCommand {
                     StringBuilder q = new StringBuilder("/_synapse/replication?timeout=").append(timeoutMs)
                             .append("&limit=").append(limit);
                     tokens.forEach((s, t) -> q.append('&').append(enc(s)).append('=').append(enc(t)));
-                    HttpResponse<byte[]> resp = http.send(HttpRequest.newBuilder(base.resolve(q.toString()))
-                                    .timeout(Duration.ofMillis(timeoutMs + 30_000)).GET().build(),
+                    HttpResponse<byte[]> resp = http.send(authorized(HttpRequest.newBuilder(base.resolve(q.toString()))
+                                    .timeout(Duration.ofMillis(timeoutMs + 30_000)).GET()),
                             HttpResponse.BodyHandlers.ofByteArray());
                     String respEpoch = resp.headers().firstValue("Synrep-Epoch").orElse(null);
                     if (epoch != null && respEpoch != null && !epoch.equals(respEpoch)) {
@@ -130,7 +141,7 @@ final class TailCommand {
                     if (resp.statusCode() != 200) {
                         err.println("tail: HTTP " + resp.statusCode() + " " + body.path("errcode").asText() + ": "
                                 + body.path("error").asText());
-                        if (resp.statusCode() == 400) {
+                        if (resp.statusCode() == 400 || resp.statusCode() == 401) {
                             return 1;
                         }
                         Thread.sleep(backoff);
@@ -170,14 +181,26 @@ final class TailCommand {
         }
 
         private List<String> discover() throws IOException, InterruptedException {
-            HttpResponse<byte[]> resp = http.send(HttpRequest.newBuilder(base.resolve(
-                    "/_synapse/replication?streams=-1&timeout=0")).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+            HttpResponse<byte[]> resp = http.send(authorized(HttpRequest.newBuilder(base.resolve(
+                    "/_synapse/replication?streams=-1&timeout=0")).GET()), HttpResponse.BodyHandlers.ofByteArray());
+            if (resp.statusCode() == 401) {
+                throw new Relay.StartupException("the relay refused the request (401 "
+                        + JSON.readTree(resp.body()).path("errcode").asText() + "): give its secret with"
+                        + " --relay-secret-file or $" + SecretFile.RELAY_ENV);
+            }
             if (resp.statusCode() != 200) {
                 throw new IOException("relay answered " + resp.statusCode() + " to the stream list request");
             }
             List<String> names = new ArrayList<>();
             JSON.readTree(resp.body()).path("streams").path("rows").forEach(r -> names.add(r.get(0).asText()));
             return names;
+        }
+
+        private HttpRequest authorized(HttpRequest.Builder b) {
+            if (authorization != null) {
+                b.header("Authorization", authorization);
+            }
+            return b.build();
         }
 
         private static String enc(String s) {

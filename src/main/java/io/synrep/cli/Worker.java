@@ -6,7 +6,11 @@ import io.synrep.client.ReplicationClient;
 import io.synrep.client.SlavedStores;
 import io.synrep.client.StoreException;
 import io.synrep.client.TokenStore;
+import io.synrep.config.HttpConfig;
+import io.synrep.config.Secret;
 import java.net.URI;
+import java.net.http.HttpClient;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Properties;
@@ -31,11 +35,31 @@ public final class Worker implements AutoCloseable {
      * poll, hence how stale the reported position may be on an idle stream (never the data).
      */
     public record Settings(URI relay, String pgUrl, String host, int port, String name, TokenStore tokens,
-                           String from, long cacheSize, int poolSize, Duration pollTimeout) {
+                           String from, long cacheSize, int poolSize, Duration pollTimeout, String relaySecret,
+                           HttpClient relayClient, Secret apiAuth, Path apiTlsCert, Path apiTlsKey) {
         public Settings {
             Objects.requireNonNull(relay, "relay");
             Objects.requireNonNull(pgUrl, "pgUrl");
             Objects.requireNonNull(tokens, "tokens");
+        }
+
+        /** No secrets, plain HTTP, the default client. */
+        public Settings(URI relay, String pgUrl, String host, int port, String name, TokenStore tokens, String from,
+                        long cacheSize, int poolSize, Duration pollTimeout) {
+            this(relay, pgUrl, host, port, name, tokens, from, cacheSize, poolSize, pollTimeout, null, null, null,
+                    null, null);
+        }
+
+        /** The read API's listener: address, secret, TLS; limits at their defaults. */
+        HttpConfig api() {
+            return HttpConfig.defaults().withListen(host, port).withAuth(apiAuth).withTls(apiTlsCert, apiTlsKey);
+        }
+
+        @Override
+        public String toString() {
+            return "Settings[relay=" + relay + ", name=" + name + ", listen=" + host + ":" + port + ", relaySecret="
+                    + (relaySecret == null ? "none" : "***") + ", apiAuth=" + (apiAuth == null ? "none" : "***")
+                    + ", apiTls=" + (apiTlsCert != null) + "]";
         }
     }
 
@@ -73,13 +97,24 @@ public final class Worker implements AutoCloseable {
         }
         ReplicationClient client;
         try {
-            client = stores.attach(ReplicationClient.builder(s.relay())).tokenStore(s.tokens()).from(s.from())
-                    .pollTimeout(s.pollTimeout()).build().start();
+            ReplicationClient.Builder b = stores.attach(ReplicationClient.builder(s.relay())).tokenStore(s.tokens())
+                    .from(s.from()).pollTimeout(s.pollTimeout()).bearerSecret(s.relaySecret());
+            if (s.relayClient() != null) {
+                b.httpClient(s.relayClient());
+            }
+            client = b.build().start();
         } catch (RuntimeException e) {
             stores.close();
             throw new Relay.StartupException("cannot start reading: " + Relay.rootMessage(e));
         }
-        Javalin http = WorkerApi.create(client, stores, s.host(), s.port());
+        Javalin http;
+        try {
+            http = WorkerApi.create(client, stores, s.api());
+        } catch (IllegalArgumentException e) {
+            client.close();
+            stores.close();
+            throw new Relay.StartupException(e.getMessage());
+        }
         try {
             http.start();
         } catch (RuntimeException e) {
@@ -95,7 +130,8 @@ public final class Worker implements AutoCloseable {
         });
         Worker w = new Worker(s.name(), stores, client, http, ticker);
         ticker.scheduleAtFixedRate(w::progress, 10, 10, TimeUnit.SECONDS);
-        LOG.info("worker {} serving http://{}:{}/", s.name(), s.host(), http.port());
+        LOG.info("worker {} serving {}://{}:{}/", s.name(), s.apiTlsCert() == null ? "http" : "https", s.host(),
+                http.port());
         return w;
     }
 

@@ -10,6 +10,9 @@ import io.synrep.client.ReplicationClient;
 import io.synrep.client.SlavedStores;
 import io.synrep.client.StoreException;
 import io.synrep.client.StreamChangeCache;
+import io.synrep.config.HttpConfig;
+import io.synrep.http.Listener;
+import java.util.Set;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,17 +54,22 @@ final class WorkerApi {
         this.stores = stores;
     }
 
-    /** An unstarted app on {@code host:port} (port 0: any free port). */
-    static Javalin create(ReplicationClient client, SlavedStores stores, String host, int port) {
+    /**
+     * An unstarted app on the listener {@code config} describes (port 0: any free port): with a secret, every path
+     * but {@code /health} needs it; TLS when configured.
+     */
+    static Javalin create(ReplicationClient client, SlavedStores stores, HttpConfig config) {
         WorkerApi api = new WorkerApi(client, stores);
+        Listener.exposureWarning(config, "the worker's read API").ifPresent(LOG::warn);
         return Javalin.create(c -> {
             c.startup.showJavalinBanner = false;
             c.startup.showOldJavalinVersionWarning = false;
-            c.jetty.host = host;
-            c.jetty.port = port;
+            Listener.configure(c, config, Set.of("/health"));
             ReadRoutes.register(c.routes, api);
             c.routes.get("/health", api::health);
             c.routes.get("/position", api::position);
+            byte[] openApi = openApiDocument();
+            c.routes.get("/openapi.json", ctx -> ctx.contentType("application/json").result(openApi));
             c.routes.get("/caches", ctx -> api.send(ctx, 200, JSON.createObjectNode()
                     .put("unknown_invalidations", stores.caches().unknownInvalidations())
                     .set("caches", JSON.valueToTree(stores.caches().stats()))));
@@ -84,6 +92,18 @@ final class WorkerApi {
                 }
             });
         });
+    }
+
+    /** The OpenAPI document of this API, shipped next to this class. */
+    private static byte[] openApiDocument() {
+        try (java.io.InputStream in = WorkerApi.class.getResourceAsStream("worker-openapi.json")) {
+            if (in == null) {
+                throw new IllegalStateException("worker-openapi.json missing from the jar");
+            }
+            return in.readAllBytes();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     /** Reads the position, then {@code read}, and answers {@code {"position": P, field: value}}. */

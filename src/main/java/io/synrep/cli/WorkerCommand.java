@@ -1,12 +1,18 @@
 package io.synrep.cli;
 
 import io.synrep.client.TokenStore;
+import io.synrep.config.ConfigKey;
+import io.synrep.config.ConfigKeys;
+import io.synrep.config.Secret;
+import io.synrep.http.PemKeys;
+import java.net.http.HttpClient;
 import io.synrep.protocol.Position;
 import java.io.PrintStream;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /** {@code synrep worker}: a reader process with slaved stores and a small read API. */
@@ -22,25 +28,10 @@ final class WorkerCommand {
             before the read began. Prints "Synrep worker serving http://HOST:PORT/" once serving and
             a progress line every 10 s on stderr. Stops cleanly on Ctrl-C / SIGTERM.
 
-            Options:
-              --relay URL         the relay, e.g. http://127.0.0.1:9099
-              --pg-url URL        the writer's database (read only), jdbc:postgresql://HOST:PORT/DB
-                                  with credentials as ?user=..&password=.. in the URL
-              --listen HOST:PORT  read API listener (default 127.0.0.1:9100; port 0 = any free port)
-              --name NAME         this worker's name, for its token file/row and logs (default worker)
-              --tokens FILE       where the stream tokens are kept between runs (default
-                                  ./synrep-worker-NAME.tokens.json); 'memory' keeps them in memory
-                                  only, so a restart starts again from --from
-              --token-table       keep the tokens in the table synrep_reader_tokens of --pg-url's
-                                  database (created when absent), one row per --name
-              --from TOKEN        where to start when no tokens were saved: now (default: skip
-                                  history, the caches start empty anyway), -1 (oldest retained),
-                                  a position or an LSN like 0/16B3748
-              --cache-size N      most entries per cache (default 100000)
-              --pool-size N       most database connections (default 8)
-              --poll-timeout D    how long the relay may hold a poll (default 5s); on an idle stream
-                                  the reported position lags by up to this much, the data never does
-              --help              this text
+            Options (each also as SYNREP_<NAME> in the environment or 'name = value' in the --config
+            file; the command line wins over the environment, which wins over the file):
+            """ + ConfigKeys.help(ConfigKeys.WORKER) + """
+              --help                  this text
 
             Read API (GET, JSON; errors are {"errcode","error"}; ids as path segments):
               /position                              {"position","epoch","resyncs","rows","errors",...}
@@ -61,37 +52,39 @@ final class WorkerCommand {
               /users/{user}/changed_since/{P}
               /users/{user}/devices/{device}/changed_since/{P}
               /caches                                each cache's size, hits, loads
+              /openapi.json                          OpenAPI 3.1 document of this API
             """;
 
-    static final Set<String> OPTIONS = Set.of("relay", "pg-url", "listen", "name", "tokens", "token-table!", "from",
-            "cache-size", "pool-size", "poll-timeout");
+    static final Set<String> OPTIONS = Args.known(ConfigKeys.WORKER);
 
     private WorkerCommand() {}
 
-    static int run(List<String> argv, PrintStream out) throws Exception {
-        Worker.Settings settings = settings(Args.parse("worker", argv, OPTIONS));
+    static int run(List<String> argv, Map<String, String> env, PrintStream out) throws Exception {
+        Worker.Settings settings = settings(Args.resolve("worker", argv, env));
         Worker worker = Worker.start(settings);
-        out.println("Synrep worker serving http://" + settings.host() + ":" + worker.port() + "/");
-        out.println("  try: curl http://" + settings.host() + ":" + worker.port() + "/position");
+        String scheme = settings.apiTlsCert() == null ? "http" : "https";
+        out.println("Synrep worker serving " + scheme + "://" + settings.host() + ":" + worker.port() + "/");
+        out.println("  try: curl " + (settings.apiAuth() == null ? "" : "-H \"Authorization: Bearer $SYNREP_AUTH_SECRET\" ")
+                + scheme + "://" + settings.host() + ":" + worker.port() + "/position");
         out.flush();
         ServeCommand.awaitShutdown(() -> false, worker);
         return 0;
     }
 
     static Worker.Settings settings(Args a) {
-        URI relay = relay(a.get("relay", null));
+        URI relay = relay(a);
         String pgUrl = a.get("pg-url", null);
         if (pgUrl == null) {
-            throw new Args.UsageException("worker: --pg-url is required (the writer's database, as the relay's)");
+            throw new Args.UsageException("worker: --pg-url is required (or SYNREP_PG_URL): the writer's database, as the relay's");
         }
         if (!pgUrl.startsWith("jdbc:postgresql://")) {
-            throw new Args.UsageException("worker: --pg-url must look like jdbc:postgresql://HOST:PORT/DB, was "
-                    + pgUrl);
+            throw new Args.UsageException("worker: " + a.label("pg-url") + " must look like jdbc:postgresql://HOST:PORT/DB, was "
+                    + ConfigKey.maskUrlPassword(pgUrl));
         }
         String listen = a.get("listen", "127.0.0.1:9100");
         int colon = listen.lastIndexOf(':');
         if (colon <= 0) {
-            throw new Args.UsageException("worker: --listen must be HOST:PORT, was '" + listen + "'");
+            throw new Args.UsageException("worker: " + a.label("listen") + " must be HOST:PORT, was '" + listen + "'");
         }
         int port;
         try {
@@ -100,22 +93,40 @@ final class WorkerCommand {
             port = -1;
         }
         if (port < 0 || port > 65535) {
-            throw new Args.UsageException("worker: --listen port must be 0..65535, was '"
+            throw new Args.UsageException("worker: " + a.label("listen") + " port must be 0..65535, was '"
                     + listen.substring(colon + 1) + "'");
         }
         String name = a.get("name", "worker");
         if (!name.matches("[A-Za-z0-9_.-]{1,64}")) {
-            throw new Args.UsageException("worker: --name must be 1-64 letters, digits, '_', '.' or '-', was '"
+            throw new Args.UsageException("worker: " + a.label("name") + " must be 1-64 letters, digits, '_', '.' or '-', was '"
                     + name + "'");
         }
+        String relaySecret = SecretFile.read("worker", a, "relay-secret-file", SecretFile.RELAY_ENV);
+        String ca = a.get("relay-ca", null);
+        HttpClient relayClient = RelayTrust.client("worker", ca == null ? null : Path.of(ca));
+        Secret apiAuth = SecretFile.required("worker", a, "auth-secret-file", SecretFile.AUTH_ENV);
+        String cert = a.get("tls-cert", null);
+        String key = a.get("tls-key", null);
+        if ((cert == null) != (key == null)) {
+            throw new Args.UsageException("worker: give both --tls-cert and --tls-key, or neither");
+        }
+        if (cert != null) {
+            try {
+                PemKeys.keyStore(Path.of(cert), Path.of(key), "check".toCharArray());
+            } catch (IllegalArgumentException e) {
+                throw new Args.UsageException("worker: " + e.getMessage());
+            }
+        }
         return new Worker.Settings(relay, pgUrl, listen.substring(0, colon), port, name, tokens(a, pgUrl, name),
-                from(a.get("from", "now")), a.getLong("cache-size", 100_000, 1, 1_000_000_000),
-                (int) a.getLong("pool-size", 8, 1, 256), pollTimeout(a));
+                from(a), a.getLong("cache-size", 100_000, 1, 1_000_000_000),
+                (int) a.getLong("pool-size", 8, 1, 256), pollTimeout(a), relaySecret, relayClient, apiAuth,
+                cert == null ? null : Path.of(cert), key == null ? null : Path.of(key));
     }
 
-    private static URI relay(String url) {
+    private static URI relay(Args a) {
+        String url = a.get("relay", null);
         if (url == null) {
-            throw new Args.UsageException("worker: --relay is required, e.g. --relay http://127.0.0.1:9099");
+            throw new Args.UsageException("worker: --relay is required (or SYNREP_RELAY), e.g. --relay http://127.0.0.1:9099");
         }
         try {
             URI u = URI.create(url.endsWith("/") ? url.substring(0, url.length() - 1) : url);
@@ -124,7 +135,8 @@ final class WorkerCommand {
             }
             return u;
         } catch (IllegalArgumentException e) {
-            throw new Args.UsageException("worker: --relay must be http://HOST:PORT, was '" + url + "'");
+            throw new Args.UsageException("worker: " + a.label("relay") + " must be http://HOST:PORT or https://HOST:PORT, "
+                    + "was '" + url + "'");
         }
     }
 
@@ -139,7 +151,8 @@ final class WorkerCommand {
         return file.equals("memory") ? TokenStore.inMemory() : TokenStore.file(Path.of(file));
     }
 
-    private static String from(String token) {
+    private static String from(Args a) {
+        String token = a.get("from", "now");
         if (token.equals("now") || token.equals("-1")) {
             return token;
         }
@@ -151,14 +164,14 @@ final class WorkerCommand {
         } catch (IllegalArgumentException e) {
             // reported below
         }
-        throw new Args.UsageException("worker: --from must be now, -1, a position or an LSN like 0/16B3748, was '"
+        throw new Args.UsageException("worker: " + a.label("from") + " must be now, -1, a position or an LSN like 0/16B3748, was '"
                 + token + "'");
     }
 
     private static Duration pollTimeout(Args a) {
         Duration d = a.getDuration("poll-timeout", Duration.ofSeconds(5));
         if (d.toMillis() < 1 || d.toMinutes() > 60) {
-            throw new Args.UsageException("worker: --poll-timeout must be between 1ms and 60m, was " + d);
+            throw new Args.UsageException("worker: " + a.label("poll-timeout") + " must be between 1ms and 60m, was " + d);
         }
         return d;
     }

@@ -51,6 +51,7 @@ public final class ReplicationClient implements AutoCloseable {
     private final Duration firstBackoff;
     private final Duration maxBackoff;
     private final HttpClient http;
+    private final String authorization;
     private final Thread thread;
     private final Object positionLock = new Object();
     private final AtomicLong resyncs = new AtomicLong();
@@ -71,6 +72,7 @@ public final class ReplicationClient implements AutoCloseable {
         this.firstBackoff = b.firstBackoff;
         this.maxBackoff = b.maxBackoff;
         this.http = b.http != null ? b.http : HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        this.authorization = b.bearerSecret == null ? null : "Bearer " + b.bearerSecret;
         this.thread = new Thread(this::loop, "synrep-reader");
         this.thread.setDaemon(true);
     }
@@ -190,8 +192,12 @@ public final class ReplicationClient implements AutoCloseable {
         if (current.epoch() != null) {
             q.append("&epoch=").append(enc(current.epoch()));
         }
-        HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(relay.resolve(q.toString()))
-                .timeout(pollTimeout.plusSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+        HttpRequest.Builder request = HttpRequest.newBuilder(relay.resolve(q.toString()))
+                .timeout(pollTimeout.plusSeconds(10)).GET();
+        if (authorization != null) {
+            request.header("Authorization", authorization);
+        }
+        HttpResponse<byte[]> r = http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
         String epoch = r.headers().firstValue("Synrep-Epoch").orElse(null);
         int status = r.statusCode();
         if (status == 200) {
@@ -329,6 +335,7 @@ public final class ReplicationClient implements AutoCloseable {
         private Duration firstBackoff = Duration.ofMillis(100);
         private Duration maxBackoff = Duration.ofSeconds(10);
         private HttpClient http;
+        private String bearerSecret;
 
         private Builder(URI relay) {
             this.relay = Objects.requireNonNull(relay, "relay");
@@ -376,6 +383,20 @@ public final class ReplicationClient implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Sends {@code Authorization: Bearer <secret>} with every request, for a relay started with a secret
+         * (null: none). A wrong or missing secret is a 401 the reader keeps retrying with backoff and reports in
+         * {@link ReplicationClient#lastError()}.
+         */
+        public Builder bearerSecret(String secret) {
+            if (secret != null && (secret.isBlank() || secret.chars().anyMatch(c -> c < 0x21 || c > 0x7e))) {
+                throw new IllegalArgumentException("the bearer secret must be visible ASCII characters");
+            }
+            this.bearerSecret = secret;
+            return this;
+        }
+
+        /** The HTTP client to use, e.g. one whose {@code sslContext} trusts the relay's certificate. */
         public Builder httpClient(HttpClient client) {
             this.http = client;
             return this;

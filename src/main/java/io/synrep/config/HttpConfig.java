@@ -1,5 +1,7 @@
 package io.synrep.config;
 
+import java.nio.file.Path;
+
 /**
  * The replication listener.
  *
@@ -10,9 +12,23 @@ package io.synrep.config;
  * @param defaultLimit   per-stream soft row cap when the request gives none
  * @param maxLimit       cap on a request's {@code limit}; larger values are clamped to it
  * @param maxWaiting     most requests held at once; more get 503 M_LIMIT_EXCEEDED
+ * @param auth           the bearer secret every request but {@code /health} must present, or null for none;
+ *                       prints as {@code ***}
+ * @param tlsCert        PEM certificate chain (server certificate first) to serve HTTPS with, or null for plain HTTP
+ * @param tlsKey         the certificate's private key, PEM PKCS#8 ({@code BEGIN PRIVATE KEY}); null iff tlsCert is
+ * @param maxQueryLength most characters of a request's (still percent-encoded) query string; longer gets 414
+ * @param idleTimeout    ms a connection may make no progress reading a request or writing a response (a client that
+ *                       stops reading) before it is closed; a parked long-poll is not idle
  */
 public record HttpConfig(String host, int port, long defaultTimeout, long maxTimeout, int defaultLimit, int maxLimit,
-                         int maxWaiting) {
+                         int maxWaiting, Secret auth, Path tlsCert, Path tlsKey, int maxQueryLength,
+                         long idleTimeout) {
+    public static final int DEFAULT_MAX_QUERY_LENGTH = 4096;
+    public static final long DEFAULT_IDLE_TIMEOUT = 30_000;
+    /** Bounds of {@link #maxQueryLength}: the listener allows request headers of this plus 8 KiB. */
+    public static final int MIN_QUERY_LENGTH = 256;
+    public static final int MAX_QUERY_LENGTH = 65_536;
+
     public HttpConfig {
         if (host == null || host.isBlank()) {
             throw new IllegalArgumentException("listen host must not be empty");
@@ -31,17 +47,68 @@ public record HttpConfig(String host, int port, long defaultTimeout, long maxTim
         if (maxWaiting < 1) {
             throw new IllegalArgumentException("max waiting requests must be >= 1, was " + maxWaiting);
         }
+        if ((tlsCert == null) != (tlsKey == null)) {
+            throw new IllegalArgumentException("TLS needs both a certificate file and a key file");
+        }
+        if (maxQueryLength < MIN_QUERY_LENGTH || maxQueryLength > MAX_QUERY_LENGTH) {
+            throw new IllegalArgumentException("max query length must be " + MIN_QUERY_LENGTH + ".." + MAX_QUERY_LENGTH
+                    + ", was " + maxQueryLength);
+        }
+        if (idleTimeout < 100) {
+            throw new IllegalArgumentException("idle timeout must be at least 100 ms, was " + idleTimeout);
+        }
+    }
+
+    /** Plain HTTP without a secret, with the default query length and idle timeout. */
+    public HttpConfig(String host, int port, long defaultTimeout, long maxTimeout, int defaultLimit, int maxLimit,
+                      int maxWaiting) {
+        this(host, port, defaultTimeout, maxTimeout, defaultLimit, maxLimit, maxWaiting, null, null, null,
+                DEFAULT_MAX_QUERY_LENGTH, DEFAULT_IDLE_TIMEOUT);
     }
 
     public static HttpConfig defaults() {
         return new HttpConfig("127.0.0.1", 9099, 10_000, 60_000, 100, 10_000, 20_000);
     }
 
+    public boolean tls() {
+        return tlsCert != null;
+    }
+
     public HttpConfig withListen(String host, int port) {
-        return new HttpConfig(host, port, defaultTimeout, maxTimeout, defaultLimit, maxLimit, maxWaiting);
+        return new HttpConfig(host, port, defaultTimeout, maxTimeout, defaultLimit, maxLimit, maxWaiting, auth,
+                tlsCert, tlsKey, maxQueryLength, idleTimeout);
     }
 
     public HttpConfig withMaxWaiting(int maxWaiting) {
-        return new HttpConfig(host, port, defaultTimeout, maxTimeout, defaultLimit, maxLimit, maxWaiting);
+        return new HttpConfig(host, port, defaultTimeout, maxTimeout, defaultLimit, maxLimit, maxWaiting, auth,
+                tlsCert, tlsKey, maxQueryLength, idleTimeout);
+    }
+
+    public HttpConfig withLimits(long maxTimeout, int maxLimit) {
+        return new HttpConfig(host, port, Math.min(defaultTimeout, maxTimeout), maxTimeout,
+                Math.min(defaultLimit, maxLimit), maxLimit, maxWaiting, auth, tlsCert, tlsKey, maxQueryLength,
+                idleTimeout);
+    }
+
+    /** @param auth null: no secret required */
+    public HttpConfig withAuth(Secret auth) {
+        return new HttpConfig(host, port, defaultTimeout, maxTimeout, defaultLimit, maxLimit, maxWaiting, auth,
+                tlsCert, tlsKey, maxQueryLength, idleTimeout);
+    }
+
+    /** @param cert null (with key null): plain HTTP */
+    public HttpConfig withTls(Path cert, Path key) {
+        return new HttpConfig(host, port, defaultTimeout, maxTimeout, defaultLimit, maxLimit, maxWaiting, auth,
+                cert, key, maxQueryLength, idleTimeout);
+    }
+
+    public HttpConfig withMaxQueryLength(int maxQueryLength) {
+        return new HttpConfig(host, port, defaultTimeout, maxTimeout, defaultLimit, maxLimit, maxWaiting, auth,
+                tlsCert, tlsKey, maxQueryLength, idleTimeout);
+    }
+
+    public HttpConfig withIdleTimeout(long idleTimeout) {
+        return new HttpConfig(host, port, defaultTimeout, maxTimeout, defaultLimit, maxLimit, maxWaiting, auth,
+                tlsCert, tlsKey, maxQueryLength, idleTimeout);
     }
 }

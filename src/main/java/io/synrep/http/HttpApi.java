@@ -5,10 +5,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.synrep.config.HttpConfig;
+import io.synrep.config.OpsConfig;
 import io.synrep.log.PositionTooOldException;
 import io.synrep.log.StreamLog;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -18,7 +20,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The relay's HTTP surface: the long-poll replication endpoint and the health probe.
+ * The relay's HTTP surface: the long-poll replication endpoint, the health probes, and the operator's endpoints
+ * ({@link OpsRoutes}: readiness, status page, metrics, OpenAPI document), behind the {@link Listener}'s checks
+ * (bearer secret for everything but {@link #OPEN_PATHS}, query length, optional TLS).
  *
  * <p>{@link #create} returns an unstarted Javalin app, so tests can start it on port 0 against a real log
  * without capture.
@@ -27,6 +31,12 @@ public final class HttpApi {
     private static final Logger LOG = LoggerFactory.getLogger(HttpApi.class);
     static final ObjectMapper JSON = new ObjectMapper();
     public static final String EPOCH_HEADER = "Synrep-Epoch";
+    /**
+     * Paths served without the auth secret: the health probes (they say no more than whether the relay streams and
+     * its position) and the status page's HTML shell, which holds no data; the page asks for the secret when
+     * {@code /status} answers 401.
+     */
+    public static final Set<String> OPEN_PATHS = Set.of("/health", "/health/live", "/health/ready", "/");
 
     private HttpApi() {}
 
@@ -37,7 +47,16 @@ public final class HttpApi {
      */
     public static Javalin create(StreamLog log, Map<String, List<String>> fieldsByStream, HttpConfig config,
                                  RelayStatus status) {
-        return create(log, fieldsByStream, config, status, poll -> {});
+        return create(log, fieldsByStream, config, status, CaptureFigures.UNKNOWN, OpsConfig.defaults(), poll -> {});
+    }
+
+    /**
+     * As {@link #create(StreamLog, Map, HttpConfig, RelayStatus)}, with the relay's capture figures (lag, WAL held)
+     * for status, readiness and metrics.
+     */
+    public static Javalin create(StreamLog log, Map<String, List<String>> fieldsByStream, HttpConfig config,
+                                 RelayStatus status, CaptureFigures figures, OpsConfig ops) {
+        return create(log, fieldsByStream, config, status, figures, ops, poll -> {});
     }
 
     /**
@@ -46,21 +65,27 @@ public final class HttpApi {
      */
     static Javalin create(StreamLog log, Map<String, List<String>> fieldsByStream, HttpConfig config,
                           RelayStatus status, Consumer<PollHandler> pollHandler) {
+        return create(log, fieldsByStream, config, status, CaptureFigures.UNKNOWN, OpsConfig.defaults(), pollHandler);
+    }
+
+    static Javalin create(StreamLog log, Map<String, List<String>> fieldsByStream, HttpConfig config,
+                          RelayStatus status, CaptureFigures figures, OpsConfig ops, Consumer<PollHandler> pollHandler) {
         ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, daemon("synrep-poll-timer"));
         timer.setRemoveOnCancelPolicy(true);
         ExecutorService responder = Executors.newFixedThreadPool(2, daemon("synrep-poll-wake"));
+        Listener.exposureWarning(config, "the relay").ifPresent(LOG::warn);
         PollHandler poll = new PollHandler(log, fieldsByStream, config, status, timer, responder,
                 System::currentTimeMillis);
         pollHandler.accept(poll);
         Javalin app = Javalin.create(c -> {
             c.startup.showJavalinBanner = false;
             c.startup.showOldJavalinVersionWarning = false;
-            c.jetty.host = config.host();
-            c.jetty.port = config.port();
+            Listener.configure(c, config, OPEN_PATHS);
             c.http.asyncTimeout = config.maxTimeout() + 30_000;
             c.routes.before(ctx -> ctx.header(EPOCH_HEADER, status.epoch()));
             c.routes.get("/_synapse/replication", poll::handle);
             c.routes.get("/health", ctx -> health(ctx, status, log, poll));
+            OpsRoutes.install(c, log, status, figures, ops, poll::waiting);
             c.routes.exception(ApiError.class, (e, ctx) -> error(ctx, e));
             c.routes.exception(PositionTooOldException.class, (e, ctx) -> {
                 ctx.header(EPOCH_HEADER, status.epoch()); // a parked request may be answered after an epoch change
@@ -115,6 +140,12 @@ public final class HttpApi {
         body.put("waiting", poll.waiting());
         body.put("responses", poll.responses());
         body.put("encodings", poll.encodings());
+        Map<String, String> states = status.streamStates();
+        if (!states.isEmpty()) {
+            // a stream in error does not fail the probe: the relay still serves every other stream
+            ObjectNode streams = body.putObject("streams");
+            states.forEach(streams::put);
+        }
         ctx.status(up ? 200 : 503).contentType("application/json").result(body.toString());
     }
 

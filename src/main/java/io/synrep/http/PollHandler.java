@@ -83,6 +83,7 @@ final class PollHandler {
     void handle(Context ctx) {
         PollRequest req = PollRequest.parse(ctx.queryParamMap(), log.streams(), config);
         if (!log.isStarted()) {
+            ctx.header("Retry-After", "1");
             throw new ApiError(503, "M_NOT_READY", "the relay has not started capturing yet; retry shortly");
         }
         if (req.epoch() != null) {

@@ -1,5 +1,6 @@
 package io.synrep.http;
 
+import java.util.Map;
 import java.util.OptionalLong;
 
 /** What the HTTP layer needs to know about the relay beyond its log. Implementations are thread-safe. */
@@ -19,4 +20,13 @@ public interface RelayStatus {
 
     /** A short human-readable state for the health endpoint. */
     String describe();
+
+    /**
+     * Each stream's state, in catalog order: {@code "ok"}, or {@code "error: ..."} saying what the writer's schema
+     * lacks (a dropped table, a dropped or renamed column, a table outside the publication), what that does to the
+     * stream's rows, and the fix. Empty when not known.
+     */
+    default Map<String, String> streamStates() {
+        return Map.of();
+    }
 }

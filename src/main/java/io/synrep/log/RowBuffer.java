@@ -12,6 +12,8 @@ final class RowBuffer {
     private int size;
     private long heapBytes;
     private long rows;
+    private long appendedRows;
+    private long lastAppended = -1;
 
     /** Number of entries (a spilled entry holds many rows). */
     int size() {
@@ -24,6 +26,24 @@ final class RowBuffer {
 
     long rows() {
         return rows;
+    }
+
+    /** Rows ever appended to this stream (not reduced by eviction). */
+    long appendedRows() {
+        return appendedRows;
+    }
+
+    /** Position of the newest transaction that appended rows to this stream, or -1. */
+    long lastAppended() {
+        return lastAppended;
+    }
+
+    /** Counts one transaction's rows of this stream: called once per transaction, not per row. */
+    void countAppended(long position, long rows) {
+        appendedRows += rows;
+        if (rows > 0) {
+            lastAppended = position;
+        }
     }
 
     long positionAt(int i) {

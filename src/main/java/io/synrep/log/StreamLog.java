@@ -189,11 +189,14 @@ public final class StreamLog {
                     txBytes += tail.length + ROW_OVERHEAD;
                 }
                 txRows += e.getValue().size();
+                buffer.countAppended(position, e.getValue().size());
             }
             for (Map.Entry<String, SpilledRows> e : spilled.entrySet()) {
-                buffers.get(e.getKey()).add(position, e.getValue());
+                RowBuffer buffer = buffers.get(e.getKey());
+                buffer.add(position, e.getValue());
                 txRows += e.getValue().rows();
                 txBytes += ROW_OVERHEAD;
+                buffer.countAppended(position, e.getValue().rows());
             }
             head = position;
             if (txRows > 0) {
@@ -419,13 +422,60 @@ public final class StreamLog {
     public Stats stats() {
         lock.readLock().lock();
         try {
-            Map<String, Long> perStream = new LinkedHashMap<>();
-            buffers.forEach((k, v) -> perStream.put(k, v.rows()));
-            return new Stats(head, horizon, rows, bytes, appendedRows, appendedTransactions, perStream);
+            return statsLocked();
         } finally {
             lock.readLock().unlock();
         }
     }
+
+    private Stats statsLocked() {
+        Map<String, Long> perStream = new LinkedHashMap<>();
+        buffers.forEach((k, v) -> perStream.put(k, v.rows()));
+        return new Stats(head, horizon, rows, bytes, appendedRows, appendedTransactions, perStream);
+    }
+
+    /** The log's totals and every stream's figures, all from one instant (for the status report). */
+    public Report report() {
+        lock.readLock().lock();
+        try {
+            Map<String, StreamStats> streams = new LinkedHashMap<>();
+            buffers.forEach((k, b) -> streams.put(k, new StreamStats(b.appendedRows(), b.rows(), b.lastAppended())));
+            return new Report(statsLocked(), streams);
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /** Totals and per-stream figures taken together; {@code streams} is in catalog order. */
+    public record Report(Stats totals, Map<String, StreamStats> streams) {}
+
+    /**
+     * One stream's figures, read under the log's lock (cheap: three fields), for status and metrics.
+     *
+     * @throws IllegalArgumentException for an unknown stream
+     */
+    public StreamStats streamStats(String stream) {
+        RowBuffer b = buffers.get(stream);
+        if (b == null) {
+            throw new IllegalArgumentException("unknown stream " + stream);
+        }
+        lock.readLock().lock();
+        try {
+            return new StreamStats(b.appendedRows(), b.rows(), b.lastAppended());
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /**
+     * One stream's counters.
+     *
+     * @param appendedRows  rows appended since the process started (replayed rows included; eviction and
+     *                      {@link #reset} do not lower it)
+     * @param retainedRows  rows retained now
+     * @param lastPosition  position of the newest transaction that appended rows to the stream, -1 before any
+     */
+    public record StreamStats(long appendedRows, long retainedRows, long lastPosition) {}
 
     /** A point-in-time view of the log's bounds and size. */
     public record Stats(long head, long horizon, long retainedRows, long retainedBytes, long appendedRows,

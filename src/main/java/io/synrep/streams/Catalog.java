@@ -94,6 +94,44 @@ public final class Catalog {
         return tables;
     }
 
+    /**
+     * The columns the rules read, by table ({@code schema.table}): each source's mapped columns and its
+     * {@code where} column, each join's match and value columns. Every catalog table is a key.
+     */
+    public Map<String, Set<String>> columnsByTable() {
+        Map<String, Set<String>> out = new LinkedHashMap<>();
+        for (String name : order) {
+            StreamRule r = rules.get(name);
+            for (StreamRule.Source s : r.sources()) {
+                Set<String> cols = out.computeIfAbsent(s.schema() + "." + s.table(), k -> new LinkedHashSet<>());
+                cols.addAll(s.columns().values());
+                if (s.where() != null) {
+                    cols.add(s.where().column());
+                }
+            }
+            for (StreamRule.Join j : r.joins()) {
+                Set<String> cols = out.computeIfAbsent(j.schema() + "." + j.table(), k -> new LinkedHashSet<>());
+                cols.addAll(j.match().keySet());
+                cols.addAll(j.columns().values());
+            }
+        }
+        return out;
+    }
+
+    /** The streams that read a table ({@code schema.table}) as a source or a join, in catalog order. */
+    public List<String> streamsReading(String table) {
+        List<String> out = new ArrayList<>();
+        for (String name : order) {
+            StreamRule r = rules.get(name);
+            boolean reads = r.sources().stream().anyMatch(s -> (s.schema() + "." + s.table()).equals(table))
+                    || r.joins().stream().anyMatch(j -> (j.schema() + "." + j.table()).equals(table));
+            if (reads) {
+                out.add(name);
+            }
+        }
+        return out;
+    }
+
     private static Map<String, StreamRule> parse(JsonNode root, String where) {
         JsonNode streams = root.get("streams");
         if (streams == null || !streams.isArray()) {

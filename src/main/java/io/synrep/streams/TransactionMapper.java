@@ -2,7 +2,6 @@ package io.synrep.streams;
 
 import io.synrep.log.Transaction;
 import io.synrep.log.TransactionBuffer;
-import io.synrep.protocol.RawJson;
 import io.synrep.protocol.RowEncoder;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -21,9 +20,31 @@ import org.apache.kafka.connect.data.Struct;
  * Pure: no I/O, no threads. Not thread-safe: one instance per capture thread.
  */
 public final class TransactionMapper {
-    static final String JSON_SCHEMA = "io.debezium.data.Json";
+    /**
+     * Told when an UPDATE's new row lacks a value the WAL did not carry (an unchanged TOASTed column of a table
+     * whose replica identity is not FULL); the field is streamed as null. Called on the mapping thread.
+     */
+    @FunctionalInterface
+    public interface UnavailableListener {
+        UnavailableListener NONE = (schema, table, column) -> {};
+
+        void unavailable(String schema, String table, String column);
+    }
+
+    /**
+     * Told, once per table schema version, when a change lacks a column the catalog reads: the column was dropped or
+     * renamed while streaming, and the stream's field is null (or, for a {@code where} column, the rows are filtered
+     * out) until the catalog follows. Called on the mapping thread.
+     */
+    @FunctionalInterface
+    public interface Drift {
+        Drift NONE = (stream, table, column) -> {};
+
+        void missingColumn(String stream, String table, String column);
+    }
 
     private final Map<String, TableRoutes> routes = new HashMap<>();
+    private final UnavailableListener unavailable;
     private final Map<String, StreamRule> rules = new HashMap<>();
     private final RowEncoder encoder = new RowEncoder();
     private final TransactionBuffer buffer;
@@ -42,14 +63,20 @@ public final class TransactionMapper {
         final String[] columnOfField;
         final ColumnLookup lookup;
 
-        SourceRoute(StreamRule rule, StreamRule.Source source) {
+        SourceRoute(StreamRule rule, StreamRule.Source source, Drift drift) {
             this.rule = rule;
             this.source = source;
             this.columnOfField = new String[rule.fields().size()];
             for (int i = 0; i < columnOfField.length; i++) {
                 columnOfField[i] = source.columns().get(rule.fields().get(i));
             }
-            this.lookup = new ColumnLookup(columnOfField);
+            String table = source.schema() + "." + source.table();
+            String[] read = columnOfField;
+            if (source.where() != null) {
+                read = java.util.Arrays.copyOf(columnOfField, columnOfField.length + 1);
+                read[columnOfField.length] = source.where().column();
+            }
+            this.lookup = new ColumnLookup(read, column -> drift.missingColumn(rule.name(), table, column));
         }
     }
 
@@ -60,43 +87,76 @@ public final class TransactionMapper {
         final ColumnLookup matchLookup;
         final ColumnLookup valueLookup;
 
-        JoinRoute(StreamRule.Join join) {
+        JoinRoute(StreamRule rule, StreamRule.Join join, Drift drift) {
             this.join = join;
             this.matchColumns = join.match().keySet().toArray(String[]::new);
             this.valueColumns = join.columns().values().toArray(String[]::new);
-            this.matchLookup = new ColumnLookup(matchColumns);
-            this.valueLookup = new ColumnLookup(valueColumns);
+            String table = join.schema() + "." + join.table();
+            this.matchLookup = new ColumnLookup(matchColumns, c -> drift.missingColumn(rule.name(), table, c));
+            this.valueLookup = new ColumnLookup(valueColumns, c -> drift.missingColumn(rule.name(), table, c));
         }
     }
 
-    /** Resolves column names to Connect fields once per table schema version. */
+    /**
+     * Resolves column names to Connect fields once per table schema version (Debezium builds a new schema when a
+     * Relation message shows the table changed), and reports the columns a new version lacks.
+     */
     private static final class ColumnLookup {
         private final String[] columns;
+        private final java.util.function.Consumer<String> onMissing;
         private Schema schema;
         private Field[] fields;
+        private ColumnJson[] representations;
 
-        ColumnLookup(String[] columns) {
+        /** @param columns the columns to read (null entries are skipped); a trailing extra one is checked only */
+        ColumnLookup(String[] columns, java.util.function.Consumer<String> onMissing) {
             this.columns = columns;
+            this.onMissing = onMissing;
         }
 
-        Object[] values(Struct row) {
-            Schema s = row.schema();
-            if (s != schema) {
-                Field[] f = new Field[columns.length];
-                for (int i = 0; i < columns.length; i++) {
-                    f[i] = columns[i] == null ? null : s.field(columns[i]);
-                }
-                fields = f;
-                schema = s;
-            }
-            Object[] out = new Object[columns.length];
-            for (int i = 0; i < columns.length; i++) {
+        /**
+         * The values of the first {@code width} columns, for a row of any schema version, in their documented
+         * representation ({@link ColumnJson}). With {@code update} set, Debezium's placeholders for values the WAL
+         * did not carry become null and are reported to it.
+         */
+        Object[] values(Struct row, int width, Update update) {
+            resolve(row.schema());
+            Object[] out = new Object[width];
+            for (int i = 0; i < width; i++) {
                 Field f = fields[i];
                 if (f != null) {
-                    out[i] = convert(f, row.get(f));
+                    Object v = row.get(f);
+                    if (update != null && v != null && UnavailableValue.is(v)) {
+                        update.unavailable(columns[i]);
+                        v = null;
+                    }
+                    out[i] = representations[i].apply(v);
                 }
             }
             return out;
+        }
+
+        Object[] values(Struct row, Update update) {
+            return values(row, columns.length, update);
+        }
+
+        /** Resolves the schema's fields; a version lacking a column is reported once. */
+        void resolve(Schema s) {
+            if (s == schema) {
+                return;
+            }
+            Field[] f = new Field[columns.length];
+            ColumnJson[] r = new ColumnJson[columns.length];
+            for (int i = 0; i < columns.length; i++) {
+                f[i] = columns[i] == null ? null : s.field(columns[i]);
+                if (columns[i] != null && f[i] == null) {
+                    onMissing.accept(columns[i]);
+                }
+                r[i] = f[i] == null ? null : ColumnJson.of(f[i].schema());
+            }
+            fields = f;
+            representations = r;
+            schema = s;
         }
 
         Object value(Struct row, String column) {
@@ -105,24 +165,56 @@ public final class TransactionMapper {
         }
     }
 
+    /** The table of the UPDATE being mapped, for reporting unavailable values. */
+    private final class Update {
+        String schema;
+        String table;
+
+        void unavailable(String column) {
+            TransactionMapper.this.unavailable.unavailable(schema, table, column);
+        }
+    }
+
+    private final Update update = new Update();
+    /** Tables ({@code schema.table}) whose DELETEs carry only these columns of the old row. */
+    private Map<String, java.util.Set<String>> identityColumns = Map.of();
+
     /** A mapper whose transactions stay on the heap whatever their size (for tests and small tools). */
     public TransactionMapper(Catalog catalog) {
         this(catalog, new TransactionBuffer(java.nio.file.Path.of(System.getProperty("java.io.tmpdir"), "synrep-spill"),
                 Long.MAX_VALUE));
     }
 
-    /** @param buffer holds the current transaction's rows (and spills a large one to disk) */
+    /** @param buffer holds the current transaction's rows (and spills a large one to disk); drift is not reported */
     public TransactionMapper(Catalog catalog, TransactionBuffer buffer) {
+        this(catalog, buffer, Drift.NONE);
+    }
+
+    /**
+     * @param buffer holds the current transaction's rows (and spills a large one to disk)
+     * @param drift  told when a change lacks a column the catalog reads
+     */
+    public TransactionMapper(Catalog catalog, TransactionBuffer buffer, Drift drift) {
+        this(catalog, buffer, drift, UnavailableListener.NONE);
+    }
+
+    /**
+     * @param buffer      holds the current transaction's rows (and spills a large one to disk)
+     * @param drift       told when a change lacks a column the catalog reads
+     * @param unavailable told of every UPDATE value the WAL did not carry
+     */
+    public TransactionMapper(Catalog catalog, TransactionBuffer buffer, Drift drift, UnavailableListener unavailable) {
         this.buffer = buffer;
+        this.unavailable = unavailable;
         for (StreamRule rule : catalog.rules().values()) {
             rules.put(rule.name(), rule);
             for (StreamRule.Source s : rule.sources()) {
                 routes.computeIfAbsent(s.schema() + "." + s.table(), k -> new TableRoutes()).sources
-                        .add(new SourceRoute(rule, s));
+                        .add(new SourceRoute(rule, s, drift));
             }
             for (StreamRule.Join j : rule.joins()) {
                 routes.computeIfAbsent(j.schema() + "." + j.table(), k -> new TableRoutes()).joins
-                        .add(new JoinRoute(j));
+                        .add(new JoinRoute(rule, j, drift));
             }
         }
     }
@@ -153,15 +245,33 @@ public final class TransactionMapper {
         if (row == null) {
             return;
         }
+        Update screen = null;
+        if (operation == StreamRule.Operation.UPDATE) {
+            // only an UPDATE's new row can hold Debezium's placeholder for an unchanged TOASTed value
+            update.schema = schema;
+            update.table = table;
+            screen = update;
+        }
         for (SourceRoute s : r.sources) {
             if (!s.source.operations().contains(operation)) {
                 continue;
             }
+            s.lookup.resolve(row.schema());
             StreamRule.Filter filter = s.source.where();
             if (filter != null && !filter.test(s.lookup.value(row, filter.column()))) {
                 continue;
             }
-            Object[] values = s.lookup.values(row);
+            Object[] values = s.lookup.values(row, s.columnOfField.length, screen);
+            if (operation == StreamRule.Operation.DELETE && !identityColumns.isEmpty()) {
+                java.util.Set<String> carried = identityColumns.get(schema + "." + table);
+                if (carried != null) {
+                    for (int i = 0; i < values.length; i++) {
+                        if (s.columnOfField[i] != null && !carried.contains(s.columnOfField[i])) {
+                            values[i] = null;
+                        }
+                    }
+                }
+            }
             if (s.rule.joins().isEmpty()) {
                 buffer.add(s.rule.name(), encoder.encodeTail(values));
             } else {
@@ -175,12 +285,12 @@ public final class TransactionMapper {
         }
         if (operation != StreamRule.Operation.DELETE) {
             for (JoinRoute j : r.joins) {
-                Object[] match = j.matchLookup.values(row);
+                Object[] match = j.matchLookup.values(row, null);
                 byte[][] keyParts = new byte[match.length][];
                 for (int i = 0; i < match.length; i++) {
                     keyParts[i] = encoder.encodeValue(match[i]);
                 }
-                Object[] vals = j.valueLookup.values(row);
+                Object[] vals = j.valueLookup.values(row, screen);
                 byte[][] encodedVals = new byte[vals.length][];
                 for (int i = 0; i < vals.length; i++) {
                     encodedVals[i] = encoder.encodeValue(vals[i]);
@@ -191,6 +301,17 @@ public final class TransactionMapper {
                 }
             }
         }
+    }
+
+    /**
+     * Declares the tables whose replica identity is not FULL: in their DELETEs the WAL's old row holds only the
+     * identity columns, and Debezium fills the others with null or, for a NOT NULL column, its type's zero value.
+     * Stream fields from other columns of such a DELETE are null, never those made-up values.
+     *
+     * @param identityColumns {@code schema.table} to the columns its DELETEs carry (none for REPLICA IDENTITY NOTHING)
+     */
+    public void deletesCarryOnly(Map<String, java.util.Set<String>> identityColumns) {
+        this.identityColumns = Map.copyOf(identityColumns);
     }
 
     /** Whether any change of a catalog table was seen since the last finish. */
@@ -272,16 +393,5 @@ public final class TransactionMapper {
             sb.append(new String(p, java.nio.charset.StandardCharsets.ISO_8859_1)).append('\u0000');
         }
         return sb.toString();
-    }
-
-    static Object convert(Field f, Object v) {
-        if (v == null) {
-            return null;
-        }
-        String name = f.schema().name();
-        if (name != null && name.equals(JSON_SCHEMA) && v instanceof String s) {
-            return new RawJson(s);
-        }
-        return v;
     }
 }

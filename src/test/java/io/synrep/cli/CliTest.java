@@ -39,6 +39,8 @@ class CliTest {
         "serve --listen 127.0.0.1:99999|listen port must be 0..65535",
         "serve --retention-age soon|--retention-age must be a duration",
         "serve --retention-rows 0|--retention-rows must be between 1",
+        "serve --ready-max-lag -1|--ready-max-lag must be between 0",
+        "serve --ready-max-lag lots|--ready-max-lag must be an integer",
         "serve --slot Bad-Name --pg-url jdbc:postgresql://127.0.0.1:1/x|slot name 'Bad-Name'",
         "serve --pg-url mysql://x|pg-url must look like jdbc:postgresql://",
         "serve --slot|--slot needs a value",
@@ -82,6 +84,12 @@ class CliTest {
             assertTrue(r.err().contains("cannot listen on 127.0.0.1:" + taken.getLocalPort()), r.err());
             assertTrue(r.err().contains("choose another with --listen"), r.err());
         }
+    }
+
+    @org.junit.jupiter.api.Test
+    void multiLineFailuresArePrintedOnOneLine() {
+        assertEquals("ERROR: must be owner Detail: x Hint: y",
+                Cli.oneLine("ERROR: must be owner\n  Detail: x\r\n  Hint: y\n"));
     }
 
     @org.junit.jupiter.api.Test

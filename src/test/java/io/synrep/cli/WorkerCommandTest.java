@@ -55,6 +55,19 @@ class WorkerCommandTest {
         return WorkerCommand.settings(Args.parse("worker", all, WorkerCommand.OPTIONS));
     }
 
+    @Test
+    void secretsComeFromFilesAndAreNeverShown(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Path relay = java.nio.file.Files.writeString(dir.resolve("relay"), "relay-side-secret-0123\n");
+        java.nio.file.Path api = java.nio.file.Files.writeString(dir.resolve("api"), "  api-side-secret-01234 \n");
+        Worker.Settings s = settings(List.of("--relay", "https://h:1", "--pg-url", "jdbc:postgresql://h/db"),
+                "--relay-secret-file", relay.toString(), "--auth-secret-file", api.toString());
+        assertEquals("relay-side-secret-0123", s.relaySecret());
+        assertTrue(s.apiAuth().matches("api-side-secret-01234"));
+        assertFalse(s.toString().contains("relay-side-secret") || s.toString().contains("api-side-secret"),
+                s.toString());
+    }
+
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
         "worker|--relay is required",
@@ -70,6 +83,11 @@ class WorkerCommandTest {
         "worker --relay http://h:1 --pg-url jdbc:postgresql://h/db --poll-timeout 0s|--poll-timeout must be",
         "worker --relay http://h:1 --pg-url jdbc:postgresql://h/db --token-table=yes|--token-table takes no value",
         "worker --bogus|unknown option --bogus",
+        "worker --relay https://h:1 --pg-url jdbc:postgresql://h/db --relay-ca /nonexistent.pem|--relay-ca: cannot read",
+        "worker --relay https://h:1 --pg-url jdbc:postgresql://h/db --relay-secret-file /nonexistent|cannot read",
+        "worker --relay http://h:1 --pg-url jdbc:postgresql://h/db --auth-secret-file /nonexistent|cannot read",
+        "worker --relay http://h:1 --pg-url jdbc:postgresql://h/db --tls-cert c.pem|give both --tls-cert and --tls-key",
+        "worker --relay http://h:1 --pg-url jdbc:postgresql://h/db --tls-cert c.pem --tls-key k.pem|cannot read TLS",
     })
     void usageErrorsExitTwoWithAMessage(String line, String expected) {
         CliTest.Run r = CliTest.run(line.split(" "));

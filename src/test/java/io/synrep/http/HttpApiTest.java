@@ -62,6 +62,12 @@ class HttpApiTest {
         volatile OptionalLong writer = OptionalLong.of(Long.MAX_VALUE);
         volatile boolean streaming = true;
         volatile long lastAsked = -1;
+        volatile Map<String, String> streamStates = Map.of();
+
+        @Override
+        public Map<String, String> streamStates() {
+            return streamStates;
+        }
 
         @Override
         public boolean streaming() {
@@ -381,6 +387,22 @@ class HttpApiTest {
         assertEquals(100, r.body().get("earliest").asLong());
         status.streaming = false;
         assertEquals(503, send(request("/health")).status());
+    }
+
+    @Test
+    void healthListsEachStreamsStateAndStaysUpWhenOneIsInError() {
+        start(100);
+        Map<String, String> states = new LinkedHashMap<>();
+        states.put("events", "ok");
+        states.put("receipts", "error: table public.receipts_linearized does not exist (dropped?)");
+        status.streamStates = states;
+        Reply r = send(request("/health"));
+        assertEquals(200, r.status(), "the other streams are still served");
+        assertEquals("ok", r.body().get("streams").get("events").asText());
+        assertTrue(r.body().get("streams").get("receipts").asText().startsWith("error: table"));
+        List<String> order = new ArrayList<>();
+        r.body().get("streams").fieldNames().forEachRemaining(order::add);
+        assertEquals(List.of("events", "receipts"), order, "in catalog order");
     }
 
     // --- errors -------------------------------------------------------------------------------------------------

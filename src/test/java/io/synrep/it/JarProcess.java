@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -23,6 +24,12 @@ import java.util.regex.Pattern;
 record JarProcess(Process process, Path output, CompletableFuture<Integer> port, CompletableFuture<Void> drained) {
     static JarProcess launch(String command, List<String> jvmOptions, List<String> args, Pattern serving)
             throws IOException {
+        return launch(command, jvmOptions, args, serving, Map.of());
+    }
+
+    /** @param env environment changes: a null value removes the variable */
+    static JarProcess launch(String command, List<String> jvmOptions, List<String> args, Pattern serving,
+                             Map<String, String> env) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(jvmOptions);
@@ -31,7 +38,15 @@ record JarProcess(Process process, Path output, CompletableFuture<Integer> port,
         cmd.add(command);
         cmd.addAll(args);
         Path out = Files.createTempFile("synrep-" + command, ".log");
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        ProcessBuilder builder = new ProcessBuilder(cmd).redirectErrorStream(true);
+        env.forEach((k, v) -> {
+            if (v == null) {
+                builder.environment().remove(k);
+            } else {
+                builder.environment().put(k, v);
+            }
+        });
+        Process p = builder.start();
         CompletableFuture<Integer> port = new CompletableFuture<>();
         CompletableFuture<Void> drained = new CompletableFuture<>();
         Thread pump = new Thread(() -> {

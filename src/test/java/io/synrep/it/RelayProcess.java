@@ -18,7 +18,7 @@ import java.util.regex.Pattern;
  * killed with SIGKILL ({@link #kill}), or watched while it ends by itself ({@link #awaitExit}).
  */
 public final class RelayProcess implements AutoCloseable {
-    private static final Pattern SERVING = Pattern.compile("Synrep relay serving http://[^:]+:(\\d+)/");
+    private static final Pattern SERVING = Pattern.compile("Synrep relay serving https?://[^:]+:(\\d+)/");
     private final Process process;
     private final Path output;
     /** The HTTP port once the relay serves, or -1 when its output ended first. */

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.synrep.cli.Relay;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -26,6 +27,8 @@ import org.junit.jupiter.api.Test;
 class RestartFiguresIT {
     static final ObjectMapper JSON = new ObjectMapper();
     static final Pattern CAUGHT_UP = Pattern.compile("caught up .* (\\d+) ms after start: (\\d+) transactions, (\\d+) rows replayed");
+    static final Pattern REPLAYING = Pattern.compile(
+            "replaying: (\\d+) rows in \\d+ transactions, \\d+ rows/s, \\d+ bytes of WAL left to ");
     static final int TRANSACTIONS = 200;
     static final int ROWS_PER_TRANSACTION = 1_000;
 
@@ -62,6 +65,15 @@ class RestartFiguresIT {
             assertEquals(head, replayedLast, "the replay rebuilds the same positions");
             Matcher m = awaitCaughtUp(relay);
             long caughtUp = Long.parseLong(m.group(1));
+            // a replay longer than the progress interval reports its rate and what is left while it runs
+            Matcher progress = REPLAYING.matcher(relay.output());
+            int lines = 0;
+            while (progress.find()) {
+                lines++;
+                assertTrue(Long.parseLong(progress.group(1)) <= (long) TRANSACTIONS * ROWS_PER_TRANSACTION);
+            }
+            assertTrue(caughtUp < 2 * Relay.REPLAY_PROGRESS_NANOS / 1_000_000 || lines >= 1,
+                    "replay progress lines while catching up for " + caughtUp + " ms: " + relay.output());
             long replayedRows = Long.parseLong(m.group(3));
             assertEquals((long) TRANSACTIONS * ROWS_PER_TRANSACTION, replayedRows,
                     "exactly the retained rows are replayed");

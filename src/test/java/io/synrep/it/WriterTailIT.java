@@ -49,6 +49,9 @@ class WriterTailIT {
             assertEquals(0, writer.get(), writerOut.toString());
             String summary = writerOut.toString(StandardCharsets.UTF_8);
             assertTrue(summary.contains("writer done:"), summary);
+            // an 8 s run with a 5 s progress interval prints one progress line with its rate before the summary
+            assertTrue(java.util.regex.Pattern.compile("(?m)^writer: \\d+ transactions, \\d+ rows, \\d+ errors, "
+                    + "[0-9.]+ tx/s$").matcher(summary).find(), summary);
 
             Map<String, List<String>> expected = expectedRows(url);
             reader.pollUntil(() -> expected.entrySet().stream()
@@ -64,7 +67,7 @@ class WriterTailIT {
                 Collections.sort(got);
                 assertEquals(expected.get(stream), got, stream + ": exactly the database's rows, each once");
             }
-            assertTrue(expected.get("events").size() > 500, "writer wrote a meaningful amount: " + expected.get("events").size());
+            assertTrue(expected.get("events").size() > 100, "writer wrote a meaningful amount: " + expected.get("events").size());
             assertEquals(0, relay.capture().duplicates(), "no transaction was skipped as a duplicate");
 
             // tail prints the same rows as JSON lines

@@ -86,6 +86,24 @@ class SpillRetentionTest {
         }
     }
 
+    // --- per-stream figures -----------------------------------------------------------------------------------
+
+    @Test
+    void streamStatsCountSpilledAndHeapRowsAndOutliveEviction() {
+        StreamLog log = log(new RetentionConfig(60, Long.MAX_VALUE, Duration.ofDays(1)));
+        log.append(spilledTx(10, "events", 50));
+        log.append(heapTx(20, "events", 2));
+        assertEquals(new StreamLog.StreamStats(52, 52, 20), log.streamStats("events"));
+        log.append(heapTx(30, "events", 20)); // 72 rows > 60: the spilled transaction goes
+        assertEquals(new StreamLog.StreamStats(72, 22, 30), log.streamStats("events"));
+        StreamLog.Report report = log.report();
+        assertEquals(log.streamStats("events"), report.streams().get("events"));
+        assertEquals(72, report.totals().appendedRows());
+        assertEquals(List.copyOf(STREAMS), List.copyOf(report.streams().keySet()));
+        assertEquals(new StreamLog.StreamStats(0, 0, -1), log.streamStats(STREAMS.get(1)));
+        assertThrows(IllegalArgumentException.class, () -> log.streamStats("nosuchstream"));
+    }
+
     // --- reading a spilled entry ------------------------------------------------------------------------------
 
     @Test

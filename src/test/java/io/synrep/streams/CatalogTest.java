@@ -144,6 +144,21 @@ class CatalogTest {
     }
 
     @Test
+    void columnsByTableListsWhatEveryRuleReads() {
+        Map<String, Set<String>> cols = Catalog.builtin().columnsByTable();
+        assertEquals(Catalog.builtin().tables(), cols.keySet());
+        // events: mapped columns, the where column; state_events: join match and value columns
+        assertTrue(cols.get("public.events").containsAll(Set.of("stream_ordering", "event_id", "room_id", "type")));
+        assertTrue(!cols.get("public.events").contains("state_key"), "filled by the join, not read from events");
+        assertEquals(Set.of("event_id", "state_key"), cols.get("public.state_events"));
+        assertEquals(Set.of("stream_id", "user_id", "account_data_type", "content"), cols.get("public.account_data"),
+                "a renamed field reads its column");
+        assertEquals(List.of("events", "backfill"), Catalog.builtin().streamsReading("public.state_events"));
+        assertEquals(List.of("to_device"), Catalog.builtin().streamsReading("public.device_federation_outbox"));
+        assertEquals(List.of(), Catalog.builtin().streamsReading("public.event_json"));
+    }
+
+    @Test
     void unknownStreamHasNoRule() {
         assertNull(Catalog.builtin().rule("typing"));
         assertNull(Catalog.builtin().rule("federation"));
