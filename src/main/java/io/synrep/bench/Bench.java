@@ -94,6 +94,7 @@ public final class Bench {
         List<Result> results = new ArrayList<>();
         try (RelayChild relay = RelayChild.start(db.jdbcUrl(), "bench_serve", work.resolve("relay"), jvm)) {
             out.println("relay process " + relay.pid() + " (" + String.join(" ", jvm) + ") serving " + relay.base());
+            relay.awaitCapturing(db, Duration.ofSeconds(60));
             long warm = Math.max(1_000, Math.round(200_000 * plan.scale()));
             long token = relay.health().path("position").asLong();
             db.write(warm, 100);
@@ -130,6 +131,7 @@ public final class Bench {
             try (RelayChild relay = RelayChild.start(db.jdbcUrl(), "bench_idle", work.resolve("idle-relay"),
                     List.of("-Xmx1g"))) {
                 out.println("relay process " + relay.pid() + " (-Xmx1g) for scenario 3 serving " + relay.base());
+                relay.awaitCapturing(db, Duration.ofSeconds(60));
                 results.addAll(new IdleScenario(db, relay, plan.scale(), out, plan.profileDir()).run());
             }
             db.dropSlot("bench_idle");

@@ -122,6 +122,32 @@ final class RelayChild implements AutoCloseable {
         }
     }
 
+    /**
+     * Waits until capture really streams: commits probe rows until one is delivered. A relay that starts on a new
+     * slot begins capturing where Debezium's first offset lands, which can be after the slot was created and after
+     * the relay says it serves; rows committed in between are not captured (see the README), so the scenarios must
+     * not write before this returns.
+     */
+    void awaitCapturing(BenchDatabase db, Duration within) throws Exception {
+        long deadline = System.nanoTime() + within.toNanos();
+        try (Poller poller = new Poller(base(), 1)) {
+            while (true) {
+                long token = health().path("position").asLong();
+                long id = db.writeRow();
+                Poller.Reply r = poller.poll("device_lists", Long.toString(token), 2_000, 100, true).get();
+                for (long got : r.streamIds()) {
+                    if (got == id) {
+                        return;
+                    }
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("the relay captured no probe row within " + within + "; see "
+                            + output);
+                }
+            }
+        }
+    }
+
     /** Waits until {@code n} long-polls are parked in the relay. */
     void awaitWaiting(int n, Duration within) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + within.toNanos();
