@@ -59,6 +59,8 @@ final class RelayChild implements AutoCloseable {
         Path out = dataDir.resolve("relay.log");
         Files.createDirectories(dataDir);
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        // a bench stopped with Ctrl-C must not leave its relay running
+        Runtime.getRuntime().addShutdownHook(new Thread(p::destroy, "bench-relay-stop"));
         CompletableFuture<Integer> port = new CompletableFuture<>();
         Thread pump = new Thread(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
