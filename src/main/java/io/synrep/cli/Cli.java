@@ -22,6 +22,7 @@ public final class Cli {
               tail     a reader printing every row it receives as one JSON line
               worker   a reader with slaved stores (cached reads of the shared database) and a read API
               config   print the effective configuration of serve or worker (secrets masked)
+              bench    performance scenarios against an embedded PostgreSQL, with baselines, as one table
 
             Run 'synrep <command> --help' for a command's options.
             """;
@@ -47,6 +48,7 @@ public final class Cli {
             case "demo" -> DemoCommand.HELP;
             case "worker" -> WorkerCommand.HELP;
             case "config" -> ConfigCommand.HELP;
+            case "bench" -> BenchCommand.HELP;
             default -> null;
         };
         if (help == null) {
@@ -65,6 +67,7 @@ public final class Cli {
                 case "writer" -> WriterCommand.run(rest, out);
                 case "tail" -> TailCommand.run(rest, out, err);
                 case "worker" -> WorkerCommand.run(rest, env, out);
+                case "bench" -> BenchCommand.run(rest, out);
                 default -> DemoCommand.run(rest, out);
             };
         } catch (Args.UsageException e) {

@@ -84,7 +84,7 @@ public final class HttpApi {
             c.http.asyncTimeout = config.maxTimeout() + 30_000;
             c.routes.before(ctx -> ctx.header(EPOCH_HEADER, status.epoch()));
             c.routes.get("/_synapse/replication", poll::handle);
-            c.routes.get("/health", ctx -> health(ctx, status, log));
+            c.routes.get("/health", ctx -> health(ctx, status, log, poll));
             OpsRoutes.install(c, log, status, figures, ops, poll::waiting);
             c.routes.exception(ApiError.class, (e, ctx) -> error(ctx, e));
             c.routes.exception(PositionTooOldException.class, (e, ctx) -> {
@@ -127,7 +127,7 @@ public final class HttpApi {
         return ct != null && ct.startsWith("application/json");
     }
 
-    private static void health(Context ctx, RelayStatus status, StreamLog log) {
+    private static void health(Context ctx, RelayStatus status, StreamLog log, PollHandler poll) {
         ObjectNode body = JSON.createObjectNode();
         boolean up = status.streaming() && log.isStarted();
         body.put("status", up ? "streaming" : "starting");
@@ -136,6 +136,10 @@ public final class HttpApi {
             body.put("position", log.head());
             body.put("earliest", log.horizon());
         }
+        // load figures: parked long-polls, responses sent, and response bodies assembled (shared ones count once)
+        body.put("waiting", poll.waiting());
+        body.put("responses", poll.responses());
+        body.put("encodings", poll.encodings());
         Map<String, String> states = status.streamStates();
         if (!states.isEmpty()) {
             // a stream in error does not fail the probe: the relay still serves every other stream

@@ -20,6 +20,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 
 /**
@@ -37,6 +38,11 @@ final class PollHandler {
     private final LongSupplier clock;
     private final AtomicInteger waiting = new AtomicInteger();
     private final Map<String, byte[]> fieldNames;
+    private final SharedResponses shared = new SharedResponses(SHARED_BUDGET_BYTES);
+    private final AtomicLong responses = new AtomicLong();
+    private final AtomicLong encodings = new AtomicLong();
+    /** Heap held by encoded responses shared between readers; see {@link SharedResponses}. */
+    static final long SHARED_BUDGET_BYTES = 8L << 20;
 
     PollHandler(StreamLog log, Map<String, List<String>> fieldsByStream, HttpConfig config, RelayStatus status,
                 ScheduledExecutorService timer, Executor responder, LongSupplier clock) {
@@ -59,6 +65,19 @@ final class PollHandler {
 
     int waiting() {
         return waiting.get();
+    }
+
+    /** Successful poll responses sent so far. */
+    long responses() {
+        return responses.get();
+    }
+
+    /**
+     * Response bodies assembled so far. Readers asking the same question share one body (see {@link
+     * SharedResponses}), so this grows by one, not N, when N readers at one position are answered with a page.
+     */
+    long encodings() {
+        return encodings.get();
     }
 
     void handle(Context ctx) {
@@ -218,6 +237,50 @@ final class PollHandler {
             }
             meta = sb.append("]}").toString().getBytes(StandardCharsets.UTF_8);
         }
-        ctx.status(200).contentType("application/json").result(new ResponseBody(pages, fieldNames, meta));
+        responses.incrementAndGet();
+        ctx.status(200).contentType("application/json");
+        if (shareable(pages)) {
+            Map<String, Page> finalPages = pages;
+            byte[] finalMeta = meta;
+            List<Object> tokens = new ArrayList<>(3 * resolved.size());
+            for (Map.Entry<String, Long> e : req.tokens().entrySet()) { // in request order: the body's key order
+                tokens.add(e.getKey());
+                tokens.add(e.getValue());
+                tokens.add(resolved.get(e.getKey()));
+            }
+            SharedResponses.Key key = new SharedResponses.Key(snap.generation(), snap.head(), req.limit(),
+                    req.metaStream(), tokens);
+            // heap-only pages keep no spill file alive, so there is nothing to release for readers that share
+            ctx.result(shared.body(key, () -> encode(finalPages, finalMeta)));
+            return;
+        }
+        encodings.incrementAndGet();
+        ctx.result(new ResponseBody(pages, fieldNames, meta));
+    }
+
+    private byte[] encode(Map<String, Page> pages, byte[] meta) {
+        encodings.incrementAndGet();
+        try (ResponseBody body = new ResponseBody(pages, fieldNames, meta)) {
+            return body.readAllBytes();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** Whether every row of {@code pages} is on the heap and the body is small enough to be held and shared. */
+    private static boolean shareable(Map<String, Page> pages) {
+        long estimate = 0;
+        for (Page p : pages.values()) {
+            for (int i = 0; i < p.count(); i++) {
+                if (!p.isRow(i)) {
+                    return false;
+                }
+                estimate += p.tailAt(i).length + 24;
+            }
+            if (estimate > SharedResponses.MAX_BODY_BYTES) {
+                return false;
+            }
+        }
+        return true;
     }
 }

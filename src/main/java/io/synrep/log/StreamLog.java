@@ -37,6 +37,8 @@ public final class StreamLog {
 
     private volatile boolean started;
     private long nowFloor = -1;
+    /** Incremented by {@link #reset}: rows of one generation are never changed, only dropped oldest first. */
+    private long generation;
     private long head;
     private long horizon;
     private long rows;
@@ -99,6 +101,7 @@ public final class StreamLog {
             head = position;
             horizon = position;
             nowFloor = -1;
+            generation++;
         } finally {
             lock.writeLock().unlock();
         }
@@ -282,7 +285,7 @@ public final class StreamLog {
                 pages.values().forEach(Page::release);
                 throw failed;
             }
-            return new Snapshot(head, horizon, pages);
+            return new Snapshot(head, horizon, generation, pages);
         } finally {
             lock.readLock().unlock();
         }
@@ -478,8 +481,12 @@ public final class StreamLog {
     public record Stats(long head, long horizon, long retainedRows, long retainedBytes, long appendedRows,
                         long appendedTransactions, Map<String, Long> rowsPerStream) {}
 
-    /** The result of one {@link #read}: the head and horizon at that instant and the pages of streams to report. */
-    public record Snapshot(long head, long horizon, Map<String, Page> pages) {
+    /**
+     * The result of one {@link #read}: the head, horizon and generation at that instant and the pages of streams to
+     * report. Two reads with the same tokens, limit, head and generation return the same rows: rows up to the head
+     * never change within a generation (a {@link #reset} starts a new one).
+     */
+    public record Snapshot(long head, long horizon, long generation, Map<String, Page> pages) {
         public boolean hasRows() {
             for (Page p : pages.values()) {
                 if (p.rows() > 0) {

@@ -24,7 +24,7 @@ class CliTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"serve", "writer", "tail", "demo"})
+    @ValueSource(strings = {"serve", "writer", "tail", "demo", "bench"})
     void everyCommandHasHelp(String command) {
         Run r = run(command, "--help");
         assertEquals(0, r.code());
@@ -48,6 +48,10 @@ class CliTest {
         "tail --url ftp:/x|--url must be http://HOST:PORT",
         "writer|--pg-url is required",
         "writer --pg-url jdbc:postgresql://h/db --threads 0|--threads must be between 1",
+        "bench --scale 0|--scale must be > 0 and <= 10",
+        "bench --scale lots|--scale must be a number",
+        "bench --only 1,7|--only takes scenario numbers 1-5",
+        "bench --only|--only needs a value",
     })
     void usageErrorsExitTwoWithAMessage(String line, String expected) {
         Run r = run(line.split(" "));

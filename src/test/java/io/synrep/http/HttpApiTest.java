@@ -683,6 +683,51 @@ class HttpApiTest {
         awaitParked(0);
     }
 
+    // --- fan-out: readers asking the same question share one encoded body ----------------------------------------
+
+    @Test
+    void readersAtOnePositionShareOneEncoding() {
+        start(100);
+        appendEvents(200, "$a");
+        int n = 50;
+        List<CompletableFuture<Reply>> replies = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            replies.add(pollAsync("events=200&timeout=30000"));
+        }
+        awaitParked(n);
+        long before = poll.encodings();
+        appendEvents(300, "$b", "$c");
+        JsonNode expected = json("{\"events\":" + page("events", 300, eventRow(300, 1, "$b"), eventRow(300, 2, "$c"))
+                + "}");
+        for (CompletableFuture<Reply> f : replies) {
+            assertEquals(expected, await(f, 15).body());
+        }
+        assertEquals(1, poll.encodings() - before, "one body assembled for " + n + " identical requests");
+
+        // a reader at another position gets its own body, and later readers of the same page share it
+        before = poll.encodings();
+        assertEquals(json("{\"events\":" + page("events", 300, eventRow(200, 1, "$a"), eventRow(300, 1, "$b"),
+                eventRow(300, 2, "$c")) + "}"), poll("events=100&timeout=0").body());
+        assertEquals(expected, poll("events=200&timeout=0").body());
+        assertEquals(1, poll.encodings() - before);
+    }
+
+    @Test
+    void aSharedBodyIsNeverServedAfterTheHeadMoved() {
+        start(100);
+        appendEvents(200, "$a");
+        assertEquals(200, poll("events=100&timeout=0").body().path("events").path("position").asLong());
+        log.advance(250); // a heartbeat: no rows, but the position a reader resumes from moved
+        Reply r = poll("events=100&timeout=0");
+        assertEquals(json("{\"events\":" + page("events", 250, eventRow(200, 1, "$a")) + "}"), r.body());
+        assertEquals(2, poll.encodings());
+        // the order of streams in the request is the order in the body: requests differing only in it do not share
+        appendReceipt(300);
+        poll("events=100&receipts=100&timeout=0");
+        poll("receipts=100&events=100&timeout=0");
+        assertEquals(4, poll.encodings());
+    }
+
     // --- epochs and resets ------------------------------------------------------------------------------------------
 
     @Test
