@@ -132,9 +132,8 @@ final class CaptureScenario {
 
     /**
      * Creates {@code slot} and runs a relay on it until it has saved its resume position, before the WAL it will
-     * decode is written. A relay that starts without saved offsets begins at the end of WAL (Debezium's behaviour
-     * without offsets), so the measured pass restarts from this saved state, as a relay restarted after a pause
-     * does, and replays the WAL written since.
+     * decode is written. The measured pass restarts from this saved state, as a relay restarted after a pause does,
+     * and replays the WAL written since; its timing then starts at a relay start, not at a slot creation.
      */
     private void prepareRelay(List<String> slots, Map<String, Path> relays, String slot) throws Exception {
         slot(slots, slot);

@@ -125,10 +125,8 @@ final class RelayChild implements AutoCloseable {
     }
 
     /**
-     * Waits until capture really streams: commits probe rows until one is delivered. A relay that starts on a new
-     * slot begins capturing where Debezium's first offset lands, which can be after the slot was created and after
-     * the relay says it serves; rows committed in between are not captured (see the README), so the scenarios must
-     * not write before this returns.
+     * Waits until capture really streams: commits probe rows until one is delivered, so that no scenario's timing
+     * includes the relay's start (Debezium connecting, its first batch).
      */
     void awaitCapturing(BenchDatabase db, Duration within) throws Exception {
         long deadline = System.nanoTime() + within.toNanos();
