@@ -91,8 +91,8 @@ class OpsEndpointsTest {
         server.appendEvents(200, 1);
         HttpResponse<String> r = server.get("/health");
         assertEquals(200, r.statusCode());
-        assertEquals("{\"status\":\"streaming\",\"detail\":\"capture streaming\",\"position\":200,\"earliest\":100}",
-                r.body());
+        assertEquals("{\"status\":\"streaming\",\"detail\":\"capture streaming\",\"position\":200,\"earliest\":100,"
+                + "\"waiting\":0,\"responses\":0,\"encodings\":0}", r.body());
         server.relay.streaming = false;
         assertEquals(503, server.get("/health").statusCode());
     }
