@@ -77,6 +77,7 @@ public final class Capture implements AutoCloseable {
     private TransactionMapper mapper;
 
     private final long checkpointSpacingBytes;
+    private final String publications;
 
     /**
      * @param checkpointSpacingBytes resume points are kept at least this many WAL bytes (or 250 ms) apart, which
@@ -84,6 +85,18 @@ public final class Capture implements AutoCloseable {
      */
     public Capture(CaptureConfig config, Catalog catalog, StreamLog log, StateKeeper keeper, Reconnect reconnect,
                    long checkpointSpacingBytes) {
+        this(config, config.publication(), catalog, log, keeper, reconnect, checkpointSpacingBytes);
+    }
+
+    /**
+     * @param publications           the publication name pgoutput reads: one name, or several separated by commas
+     *                               ({@link Publications#streamed()})
+     * @param checkpointSpacingBytes resume points are kept at least this many WAL bytes (or 250 ms) apart, which
+     *                               bounds how far the confirmed position may trail what could be confirmed
+     */
+    public Capture(CaptureConfig config, String publications, Catalog catalog, StreamLog log, StateKeeper keeper,
+                   Reconnect reconnect, long checkpointSpacingBytes) {
+        this.publications = publications;
         this.checkpointSpacingBytes = checkpointSpacingBytes;
         this.config = config;
         this.catalog = catalog;
@@ -165,8 +178,14 @@ public final class Capture implements AutoCloseable {
      */
     String unrecoverable(Throwable error) {
         String root = error == null ? "" : rootMessage(error);
-        if (root.contains("publication \"" + config.publication() + "\" does not exist")) {
-            return "slot " + config.slot() + " cannot decode its WAL with publication " + config.publication()
+        String missing = null;
+        for (String name : publications.split(",")) {
+            if (root.contains("publication \"" + name + "\" does not exist")) {
+                missing = name;
+            }
+        }
+        if (missing != null) {
+            return "slot " + config.slot() + " cannot decode its WAL with publication " + missing
                     + ": the publication did not exist when those changes were written (created after the slot, or "
                     + "dropped and created again). Drop the slot (SELECT pg_drop_replication_slot('" + config.slot()
                     + "')) and restart the relay: it creates a new slot after the publication (a new epoch: readers "
@@ -283,7 +302,7 @@ public final class Capture implements AutoCloseable {
         p.setProperty("database.hostname", driver.getProperty("PGHOST", "localhost").split(",")[0]);
         p.setProperty("database.port", driver.getProperty("PGPORT", "5432").split(",")[0]);
         p.setProperty("database.dbname", driver.getProperty("PGDBNAME", "postgres"));
-        String user = config.user() != null ? config.user() : driver.getProperty("user", "postgres");
+        String user = config.user() != null ? config.user() : driver.getProperty("user", SlotSetup.DEFAULT_USER);
         p.setProperty("database.user", user);
         String password = config.password() != null ? config.password() : driver.getProperty("password", "");
         p.setProperty("database.password", password);
@@ -291,7 +310,7 @@ public final class Capture implements AutoCloseable {
         p.setProperty("topic.prefix", config.slot());
         p.setProperty("plugin.name", "pgoutput");
         p.setProperty("slot.name", config.slot());
-        p.setProperty("publication.name", config.publication());
+        p.setProperty("publication.name", publications);
         p.setProperty("publication.autocreate.mode", "disabled");
         p.setProperty("snapshot.mode", "no_data");
         p.setProperty("provide.transaction.metadata", "true");

@@ -39,6 +39,15 @@ public record SchemaGaps(List<String> missingTables, List<String> missingColumns
      */
     public static SchemaGaps find(Connection conn, Map<String, Set<String>> columnsByTable, String publication)
             throws SQLException {
+        return find(conn, columnsByTable, List.of(publication));
+    }
+
+    /**
+     * As {@link #find(Connection, Map, String)}, where a table counts as published when it is in any of
+     * {@code publications} (the relay's publication per operation, {@link Publications#names()}).
+     */
+    public static SchemaGaps find(Connection conn, Map<String, Set<String>> columnsByTable, List<String> publications)
+            throws SQLException {
         Map<String, Set<String>> present = new HashMap<>();
         Array names = conn.createArrayOf("text", columnsByTable.keySet().toArray());
         try (PreparedStatement ps = conn.prepareStatement("SELECT n.nspname || '.' || c.relname, a.attname "
@@ -57,8 +66,8 @@ public record SchemaGaps(List<String> missingTables, List<String> missingColumns
         }
         Set<String> published = new HashSet<>();
         try (PreparedStatement ps = conn.prepareStatement(
-                "SELECT schemaname || '.' || tablename FROM pg_publication_tables WHERE pubname = ?")) {
-            ps.setString(1, publication);
+                "SELECT schemaname || '.' || tablename FROM pg_publication_tables WHERE pubname = ANY (?)")) {
+            ps.setArray(1, conn.createArrayOf("text", publications.toArray()));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     published.add(rs.getString(1));

@@ -2,6 +2,8 @@ package io.synrep.capture;
 
 import io.synrep.config.CaptureConfig;
 import io.synrep.protocol.Position;
+import io.synrep.streams.Catalog;
+import io.synrep.streams.StreamRule;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -9,6 +11,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -33,7 +36,8 @@ public final class SlotSetup {
      * @param newEpoch whether the WAL history differs from the saved state's (readers must resync)
      * @param notes    what was decided and why, for the log ({@code WARN} level when {@code newEpoch})
      */
-    public record Prepared(RelayState state, long head, boolean slotCreated, boolean newEpoch, List<String> notes) {
+    public record Prepared(RelayState state, long head, boolean slotCreated, boolean newEpoch, List<String> notes,
+                           Publications publications) {
         public String epoch() {
             return state.epoch();
         }
@@ -49,10 +53,21 @@ public final class SlotSetup {
 
     private SlotSetup() {}
 
+    /** The login role when neither {@code --pg-user} nor the URL names one. */
+    public static final String DEFAULT_USER = "postgres";
+
+    static boolean urlNamesUser(String jdbcUrl) {
+        Properties parsed = org.postgresql.Driver.parseURL(jdbcUrl, new Properties());
+        return parsed != null && parsed.getProperty("user") != null;
+    }
+
     public static Connection connect(CaptureConfig c) throws SQLException {
         Properties p = new Properties();
         if (c.user() != null) {
             p.setProperty("user", c.user());
+        } else if (!urlNamesUser(c.jdbcUrl())) {
+            // as documented (and as Debezium's connection does): not the operating system's user name
+            p.setProperty("user", DEFAULT_USER);
         }
         if (c.password() != null) {
             p.setProperty("password", c.password());
@@ -74,8 +89,9 @@ public final class SlotSetup {
      *                 false before a reconnect, when gaps are left to the per-stream states ({@link SchemaGaps}) so that
      *                 the other streams keep flowing
      */
-    public static Prepared prepare(CaptureConfig c, Map<String, Set<String>> columns, RelayState saved, Long startLsn,
+    public static Prepared prepare(CaptureConfig c, Catalog catalog, RelayState saved, Long startLsn,
                                    boolean atStart) {
+        Map<String, Set<String>> columns = catalog.columnsByTable();
         try (Connection conn = connect(c)) {
             String walLevel = single(conn, "SHOW wal_level");
             if (!"logical".equals(walLevel)) {
@@ -85,27 +101,13 @@ public final class SlotSetup {
             if (atStart) {
                 checkReplicationRole(conn);
             }
-            SchemaGaps gaps = SchemaGaps.find(conn, columns, c.publication());
+            String base = c.publication();
+            SchemaGaps gaps = SchemaGaps.find(conn, columns,
+                    List.of(base, Publications.updates(base), Publications.deletes(base)));
             if (atStart) {
                 refuseMissing(gaps);
             }
-            if (!exists(conn, "SELECT 1 FROM pg_publication WHERE pubname = ?", c.publication())) {
-                List<String> present = columns.keySet().stream().filter(t -> !gaps.missingTables().contains(t)).toList();
-                String list = String.join(", ", present.stream().map(SlotSetup::quoteQualified).toList());
-                String create = "CREATE PUBLICATION " + c.publication() + " FOR TABLE " + list;
-                try (Statement st = conn.createStatement()) {
-                    st.execute(create);
-                } catch (SQLException e) {
-                    if ("42501".equals(e.getSQLState())) {
-                        throw new SetupException("publication " + c.publication() + " does not exist and this role may "
-                                + "not create it (" + e.getMessage() + "); as the tables' owner (or a superuser) run: " + create);
-                    }
-                    throw e;
-                }
-                LOG.info("created publication {} for {} tables", c.publication(), present.size());
-            } else if (atStart && !gaps.unpublished().isEmpty()) {
-                addToPublication(conn, c.publication(), gaps.unpublished());
-            }
+            Publications publications = publications(conn, c, catalog, gaps, atStart);
             String systemId = systemId(conn);
             awaitInactive(conn, c);
             SlotInfo slot = slotInfo(conn, c);
@@ -161,7 +163,7 @@ public final class SlotSetup {
                 String epoch = valid != null ? valid.epoch() : epoch(systemId, c.slot(), slot.confirmed());
                 notes.add("replaying from " + Position.formatLsn(startLsn) + " (" + startLsn + ") as asked by --start-lsn");
                 RelayState st = new RelayState(systemId, c.slot(), epoch, startLsn, Map.of());
-                return new Prepared(st, startLsn, created, valid == null && saved != null, notes);
+                return new Prepared(st, startLsn, created, valid == null && saved != null, notes, publications);
             }
             if (valid != null) {
                 long resume = valid.resumePosition() >= 0 ? valid.resumePosition() : valid.horizon();
@@ -173,14 +175,14 @@ public final class SlotSetup {
                 } else {
                     notes.add("resuming slot " + c.slot() + " after " + Position.formatLsn(resume) + " (" + resume
                             + "); serving tokens from " + valid.horizon() + "; epoch " + valid.epoch());
-                    return new Prepared(valid, Math.max(valid.horizon(), resume), false, false, notes);
+                    return new Prepared(valid, Math.max(valid.horizon(), resume), false, false, notes, publications);
                 }
             } else if (saved == null && !created) {
                 notes.add("no saved relay state: starting from slot " + c.slot() + "'s confirmed position");
             }
             RelayState st = new RelayState(systemId, c.slot(), epoch(systemId, c.slot(), slot.confirmed()),
                     slot.confirmed(), Map.of());
-            return new Prepared(st, slot.confirmed(), created, saved != null, notes);
+            return new Prepared(st, slot.confirmed(), created, saved != null, notes, publications);
         } catch (SQLException e) {
             throw explain(c, e);
         }
@@ -218,24 +220,50 @@ public final class SlotSetup {
     }
 
     /**
-     * The publication is the relay's (it creates it when absent), so catalog tables missing from it are added: a
-     * stream added to the catalog starts to flow at the next start. A role that may not alter it gets the command.
+     * Brings the relay's publications to what the catalog needs ({@link Publications}), unless that would make one of
+     * the writer's statements fail: then nothing is changed and the relay refuses, naming the replica identity
+     * statements to run first. Publications that already make the writer's statements fail are reported loudly. At
+     * start missing publications are created and missing tables added; before a reconnect only missing publications
+     * are created (as before the first start), and the rest is left to the per-stream states.
      */
-    private static void addToPublication(Connection conn, String publication, List<String> tables) throws SQLException {
-        String list = String.join(", ", tables.stream().map(SlotSetup::quoteQualified).toList());
-        String sql = "ALTER PUBLICATION " + publication + " ADD TABLE " + list;
-        try (Statement st = conn.createStatement()) {
-            st.execute(sql);
-        } catch (SQLException e) {
-            if ("42501".equals(e.getSQLState())) {
-                throw new SetupException("publication " + publication + " lacks catalog tables " + tables
-                        + " and this role may not add them (" + e.getMessage() + "); as the owner of the publication and "
-                        + "the tables (or a superuser) run: " + sql);
-            }
-            throw e;
+    private static Publications publications(Connection conn, CaptureConfig c, Catalog catalog, SchemaGaps gaps,
+                                             boolean atStart) throws SQLException {
+        Map<String, Set<StreamRule.Operation>> needed = new LinkedHashMap<>(catalog.operationsByTable());
+        needed.keySet().removeAll(gaps.missingTables());
+        Publications plan = Publications.plan(conn, c.publication(), needed);
+        for (Map.Entry<String, List<String>> e : plan.brokenNow().entrySet()) {
+            TableIdentity id = TableIdentity.read(conn, List.of(e.getKey())).get(e.getKey());
+            LOG.error("THE WRITER'S UPDATE AND DELETE ON {} FAIL NOW: publication(s) {} publish them and the table's "
+                    + "replica identity is {}; PostgreSQL refuses them until you run (as the table's owner): {} "
+                    + "('synrep prepare --apply' does it)", e.getKey(), e.getValue(), id.describe(), id.fix());
         }
-        LOG.warn("publication {} lacked catalog tables {}: added them; their streams carry changes committed from now on",
-                publication, tables);
+        if (!plan.safe()) {
+            if (!atStart) {
+                return plan;
+            }
+            Map<String, List<String>> streams = new LinkedHashMap<>();
+            for (Publications.IdentityFix f : plan.identityFixes()) {
+                streams.put(f.identity().table(), catalog.streamsReading(f.identity().table()));
+            }
+            throw new SetupException(plan.refusal(streams));
+        }
+        for (String sql : plan.statements()) {
+            if (!atStart && !sql.startsWith("CREATE")) {
+                continue;
+            }
+            try (Statement st = conn.createStatement()) {
+                st.execute(sql);
+            } catch (SQLException e) {
+                if ("42501".equals(e.getSQLState())) {
+                    throw new SetupException("the publications lack what the catalog needs and this role may not "
+                            + "change them (" + e.getMessage() + "); as the owner of the tables (or a superuser) run: "
+                            + String.join("; ", plan.statements()) + " (or 'synrep prepare --apply')");
+                }
+                throw e;
+            }
+            LOG.info("publications: {}", sql);
+        }
+        return plan;
     }
 
     /**

@@ -17,6 +17,8 @@ public final class Cli {
 
             Commands:
               demo     embedded PostgreSQL + Synapse schema + writer + relay + tail, in one process
+              prepare  what the writer's database needs before serve attaches (replica identities,
+                       publications), as SQL; --apply runs it
               serve    the relay: WAL -> streams -> GET /_synapse/replication
               writer   a Synapse-like writer producing concurrent transactions
               tail     a reader printing every row it receives as one JSON line
@@ -43,6 +45,7 @@ public final class Cli {
         List<String> rest = Arrays.asList(args).subList(1, args.length);
         String help = switch (command) {
             case "serve" -> ServeCommand.HELP;
+            case "prepare" -> PrepareCommand.HELP;
             case "writer" -> WriterCommand.HELP;
             case "tail" -> TailCommand.HELP;
             case "demo" -> DemoCommand.HELP;
@@ -63,6 +66,7 @@ public final class Cli {
         try {
             return switch (command) {
                 case "serve" -> ServeCommand.run(rest, env, out);
+                case "prepare" -> PrepareCommand.run(rest, env, out);
                 case "config" -> ConfigCommand.run(rest, env, out);
                 case "writer" -> WriterCommand.run(rest, out);
                 case "tail" -> TailCommand.run(rest, out, err);

@@ -56,6 +56,8 @@ public final class Relay implements AutoCloseable {
     private final long startedAtNanos;
     private final long writerAtStart;
     private Capture capture;
+    /** The publications capture streams from ({@link io.synrep.capture.Publications#names()}). */
+    private volatile List<String> publications;
     private volatile String epoch;
     private volatile SlotSetup.WalHeld walHeld = new SlotSetup.WalHeld(-1, -1);
     private volatile long caughtUpMillis = -1;
@@ -118,8 +120,7 @@ public final class Relay implements AutoCloseable {
         } catch (StateStore.StateStoreException e) {
             throw new StartupException(e.getMessage());
         }
-        SlotSetup.Prepared prepared = SlotSetup.prepare(captureConfig, catalog.columnsByTable(), saved,
-                stateConfig.startLsn(), true);
+        SlotSetup.Prepared prepared = SlotSetup.prepare(captureConfig, catalog, saved, stateConfig.startLsn(), true);
         report(prepared);
         ReplicaIdentityCheck.warn(captureConfig, catalog.tables());
         deleteLeftoverSpillFiles(captureConfig.spillDir());
@@ -189,7 +190,9 @@ public final class Relay implements AutoCloseable {
         Relay relay = new Relay(log, app, prepared.epoch(), ticker, writer, keeper, captureConfig, stateConfig,
                 startedAt, writerAtStart, catalog);
         self[0] = relay;
-        relay.capture = new Capture(captureConfig, catalog, log, keeper, () -> relay.reconnect(catalog),
+        relay.publications = prepared.publications().names();
+        relay.capture = new Capture(captureConfig, prepared.publications().streamed(), catalog, log, keeper,
+                () -> relay.reconnect(catalog),
                 Math.max(64 * 1024, stateConfig.maxWalHeld() / 16));
         relay.capture.start();
         try {
@@ -246,8 +249,7 @@ public final class Relay implements AutoCloseable {
 
     /** Before capture reconnects: re-checks the slot; a dropped or foreign-advanced slot starts a new epoch. */
     private void reconnect(Catalog catalog) {
-        SlotSetup.Prepared p = SlotSetup.prepare(captureConfig, catalog.columnsByTable(), keeper.current(), null,
-                false);
+        SlotSetup.Prepared p = SlotSetup.prepare(captureConfig, catalog, keeper.current(), null, false);
         if (p.newEpoch() || !p.epoch().equals(epoch)) {
             report(p);
             keeper.replace(p.state());
@@ -313,7 +315,7 @@ public final class Relay implements AutoCloseable {
 
     /** Compares the writer's schema with the catalog; an unreachable writer leaves the states as they were. */
     private void checkSchema() {
-        SchemaGaps gaps = writer.schemaGaps(catalog.columnsByTable(), captureConfig.publication());
+        SchemaGaps gaps = writer.schemaGaps(catalog.columnsByTable(), publications);
         if (gaps != null) {
             streamStates.update(gaps);
         }
@@ -517,12 +519,12 @@ public final class Relay implements AutoCloseable {
         private boolean emitFailed;
 
         /** What the writer's schema lacks of the catalog's tables and columns, or null when it cannot be asked. */
-        synchronized SchemaGaps schemaGaps(Map<String, java.util.Set<String>> columns, String publication) {
+        synchronized SchemaGaps schemaGaps(Map<String, java.util.Set<String>> columns, List<String> publications) {
             try {
                 if (conn == null || conn.isClosed()) {
                     conn = SlotSetup.connect(config);
                 }
-                return SchemaGaps.find(conn, columns, publication);
+                return SchemaGaps.find(conn, columns, publications);
             } catch (SQLException e) {
                 closeQuietly();
                 return null;

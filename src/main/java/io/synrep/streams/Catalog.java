@@ -118,6 +118,26 @@ public final class Catalog {
         return out;
     }
 
+    /**
+     * The operations the catalog needs from each table ({@code schema.table}): the union of its sources' operations;
+     * a table read only by joins needs INSERTs (joined rows are written with the row they fill).
+     */
+    public Map<String, Set<StreamRule.Operation>> operationsByTable() {
+        Map<String, Set<StreamRule.Operation>> out = new LinkedHashMap<>();
+        for (String name : order) {
+            StreamRule r = rules.get(name);
+            for (StreamRule.Source s : r.sources()) {
+                out.computeIfAbsent(s.schema() + "." + s.table(),
+                        k -> java.util.EnumSet.noneOf(StreamRule.Operation.class)).addAll(s.operations());
+            }
+            for (StreamRule.Join j : r.joins()) {
+                out.computeIfAbsent(j.schema() + "." + j.table(),
+                        k -> java.util.EnumSet.noneOf(StreamRule.Operation.class)).add(StreamRule.Operation.INSERT);
+            }
+        }
+        return out;
+    }
+
     /** The streams that read a table ({@code schema.table}) as a source or a join, in catalog order. */
     public List<String> streamsReading(String table) {
         List<String> out = new ArrayList<>();

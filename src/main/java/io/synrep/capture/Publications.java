@@ -1,0 +1,241 @@
+package io.synrep.capture;
+
+import io.synrep.streams.StreamRule.Operation;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Decides what the relay's publications must publish so that the catalog's streams get their rows and the writer's
+ * statements never fail because of them.
+ *
+ * <p>PostgreSQL's {@code publish} option is per publication, so the relay keeps one publication per operation: NAME
+ * publishes INSERTs, NAME_upd UPDATEs and NAME_del DELETEs, and each catalog table is in exactly those its streams
+ * need (a Synapse stream table that is only appended to is never published for UPDATE or DELETE, so the writer may
+ * update and delete it freely). pgoutput reads several publications from one comma-separated name; Debezium checks
+ * that such a name exists as a publication, so an empty publication named {@code NAME,NAME_upd,NAME_del} stands for
+ * the three. All four are created together, before the slot: pgoutput cannot decode WAL written before a
+ * publication it was asked for existed.
+ *
+ * <p>A NAME that already publishes UPDATE or DELETE (made by hand or by a Synrep before 0.2) is kept as it is
+ * ("single publication"): the relay streams it alone and adds missing catalog tables to it.
+ *
+ * <p>A table that would have UPDATE or DELETE published without a usable replica identity is never added: the plan
+ * lists the statement that gives it one instead ({@link #identityFixes()}), and nothing is changed until that ran.
+ * Immutable.
+ *
+ * @param base           the configured publication name
+ * @param streamed       the name Debezium streams from
+ * @param single         whether NAME is a single publication publishing more than INSERT
+ * @param statements     CREATE and ALTER PUBLICATION statements still to run, in order
+ * @param identityFixes  tables whose replica identity must change first (or the statements would break the writer)
+ * @param brokenNow      catalog tables whose UPDATE or DELETE PostgreSQL refuses already, with the publications
+ *                       that cause it
+ * @param published      per catalog table, the operations published for it once the statements ran
+ */
+public record Publications(String base, String streamed, boolean single, List<String> statements,
+                           List<IdentityFix> identityFixes, Map<String, List<String>> brokenNow,
+                           Map<String, Set<Operation>> published) {
+    /** Longest configured publication name: the stand-in name lists all three within PostgreSQL's 63 bytes. */
+    public static final int MAX_NAME = 17;
+
+    /**
+     * A table that needs a replica identity before UPDATE or DELETE can be published for it.
+     *
+     * @param identity  its identity now
+     * @param operations the operations that would be published for it
+     * @param statement the statement that makes it usable ({@link TableIdentity#fix()})
+     */
+    public record IdentityFix(TableIdentity identity, Set<Operation> operations, String statement) {}
+
+    public static String updates(String base) {
+        return base + "_upd";
+    }
+
+    public static String deletes(String base) {
+        return base + "_del";
+    }
+
+    /** The empty publication whose name is the list pgoutput reads. */
+    public static String standIn(String base) {
+        return base + "," + updates(base) + "," + deletes(base);
+    }
+
+    /** The publication names of this layout that the relay streams (one, or three). */
+    public List<String> names() {
+        return single ? List.of(base) : List.of(base, updates(base), deletes(base));
+    }
+
+    /** Whether capture can start without breaking the writer: no table needs a replica identity first. */
+    public boolean safe() {
+        return identityFixes.isEmpty();
+    }
+
+    /**
+     * Works out the publications for the catalog's needs, asking the database what exists.
+     *
+     * @param base   the configured publication name
+     * @param needed per existing catalog table ({@code schema.table}), the operations its streams need
+     */
+    public static Publications plan(Connection conn, String base, Map<String, Set<Operation>> needed)
+            throws SQLException {
+        Map<String, boolean[]> pubs = publications(conn);
+        Map<String, Set<String>> membership = membership(conn, needed.keySet());
+        Map<String, TableIdentity> identities = TableIdentity.read(conn, needed.keySet());
+
+        boolean[] own = pubs.get(base);
+        boolean single = own != null && (own[1] || own[2]);
+        List<String> statements = new ArrayList<>();
+        Map<String, Set<Operation>> published = new LinkedHashMap<>();
+        Map<String, List<String>> brokenNow = new LinkedHashMap<>();
+        for (String table : needed.keySet()) {
+            Set<Operation> ops = EnumSet.noneOf(Operation.class);
+            List<String> culprits = new ArrayList<>();
+            for (String pub : membership.getOrDefault(table, Set.of())) {
+                boolean[] p = pubs.get(pub);
+                addOps(ops, p);
+                if (p != null && (p[1] || p[2])) {
+                    culprits.add(pub);
+                }
+            }
+            TableIdentity id = identities.get(table);
+            if (!culprits.isEmpty() && id != null && !id.usable()) {
+                brokenNow.put(table, culprits);
+            }
+            published.put(table, ops);
+        }
+
+        Map<String, List<String>> additions = new LinkedHashMap<>();
+        if (single) {
+            for (String table : needed.keySet()) {
+                if (!membership.getOrDefault(table, Set.of()).contains(base)) {
+                    additions.computeIfAbsent(base, k -> new ArrayList<>()).add(table);
+                    addOps(published.get(table), own);
+                }
+            }
+        } else {
+            String[] names = {base, updates(base), deletes(base)};
+            String[] publish = {"insert", "update", "delete"};
+            for (int i = 0; i < names.length; i++) {
+                if (!pubs.containsKey(names[i])) {
+                    statements.add("CREATE PUBLICATION " + TableIdentity.quote(names[i])
+                            + " WITH (publish = '" + publish[i] + "')");
+                }
+            }
+            if (!pubs.containsKey(standIn(base))) {
+                statements.add("CREATE PUBLICATION " + TableIdentity.quote(standIn(base))
+                        + " WITH (publish = 'insert')");
+            }
+            Operation[] byPub = {Operation.INSERT, Operation.UPDATE, Operation.DELETE};
+            for (Map.Entry<String, Set<Operation>> e : needed.entrySet()) {
+                Set<String> in = membership.getOrDefault(e.getKey(), Set.of());
+                for (int i = 0; i < names.length; i++) {
+                    if (e.getValue().contains(byPub[i]) && !in.contains(names[i])) {
+                        additions.computeIfAbsent(names[i], k -> new ArrayList<>()).add(e.getKey());
+                        published.get(e.getKey()).add(byPub[i]);
+                    }
+                }
+            }
+        }
+        for (Map.Entry<String, List<String>> e : additions.entrySet()) {
+            statements.add("ALTER PUBLICATION " + TableIdentity.quote(e.getKey()) + " ADD TABLE "
+                    + String.join(", ", e.getValue().stream().map(SlotSetup::quoteQualified).toList()));
+        }
+
+        List<IdentityFix> fixes = new ArrayList<>();
+        for (Map.Entry<String, Set<Operation>> e : published.entrySet()) {
+            TableIdentity id = identities.get(e.getKey());
+            boolean changes = e.getValue().contains(Operation.UPDATE) || e.getValue().contains(Operation.DELETE);
+            if (changes && id != null && !id.usable()) {
+                Set<Operation> ops = EnumSet.copyOf(e.getValue());
+                ops.remove(Operation.INSERT);
+                fixes.add(new IdentityFix(id, ops, id.fix()));
+            }
+        }
+        return new Publications(base, single ? base : standIn(base), single, List.copyOf(statements),
+                List.copyOf(fixes), brokenNow, published);
+    }
+
+    /**
+     * Why capture may not touch the publications, with the statements that make it safe; for a refusal message.
+     *
+     * @param streams per table, the streams that read it (for the message)
+     */
+    public String refusal(Map<String, List<String>> streams) {
+        StringBuilder sb = new StringBuilder("the catalog's streams need ");
+        List<String> parts = new ArrayList<>();
+        for (IdentityFix f : identityFixes) {
+            parts.add(opsText(f.operations()) + " of " + f.identity().table() + " (streams "
+                    + streams.getOrDefault(f.identity().table(), List.of()) + "; replica identity "
+                    + f.identity().describe() + ")");
+        }
+        sb.append(String.join(", ", parts));
+        sb.append(" published, and PostgreSQL then refuses the writer's UPDATE, DELETE and INSERT ... ON CONFLICT DO "
+                + "UPDATE on a table without a usable replica identity. Nothing was changed. Run 'synrep prepare' to "
+                + "see, or 'synrep prepare --apply' to run, as the tables' owner: ");
+        sb.append(String.join("; ", identityFixes.stream().map(IdentityFix::statement).toList()));
+        return sb.toString();
+    }
+
+    /** {@code UPDATEs and DELETEs}, for messages. */
+    public static String opsText(Set<Operation> ops) {
+        List<String> names = new ArrayList<>();
+        for (Operation o : ops) {
+            names.add(o.name() + "s");
+        }
+        return String.join(" and ", names);
+    }
+
+    private static void addOps(Set<Operation> ops, boolean[] p) {
+        if (p == null) {
+            return;
+        }
+        if (p[0]) {
+            ops.add(Operation.INSERT);
+        }
+        if (p[1]) {
+            ops.add(Operation.UPDATE);
+        }
+        if (p[2]) {
+            ops.add(Operation.DELETE);
+        }
+    }
+
+    /** Every publication of the database: insert, update, delete published. */
+    private static Map<String, boolean[]> publications(Connection conn) throws SQLException {
+        Map<String, boolean[]> out = new LinkedHashMap<>();
+        try (PreparedStatement ps = conn.prepareStatement(
+                "SELECT pubname, pubinsert, pubupdate, pubdelete FROM pg_publication ORDER BY pubname");
+             ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                out.put(rs.getString(1), new boolean[] {rs.getBoolean(2), rs.getBoolean(3), rs.getBoolean(4)});
+            }
+        }
+        return out;
+    }
+
+    /** Per table, the publications that contain it (also through FOR ALL TABLES or a schema). */
+    private static Map<String, Set<String>> membership(Connection conn, Set<String> tables) throws SQLException {
+        Map<String, Set<String>> out = new LinkedHashMap<>();
+        Array names = conn.createArrayOf("text", tables.toArray());
+        try (PreparedStatement ps = conn.prepareStatement("SELECT schemaname || '.' || tablename, pubname "
+                + "FROM pg_publication_tables WHERE schemaname || '.' || tablename = ANY (?)")) {
+            ps.setArray(1, names);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.computeIfAbsent(rs.getString(1), k -> new TreeSet<>()).add(rs.getString(2));
+                }
+            }
+        }
+        return out;
+    }
+}
