@@ -22,7 +22,6 @@ import io.synrep.http.RelayStatus;
 import io.synrep.log.StreamLog;
 import io.synrep.protocol.Position;
 import io.synrep.streams.Catalog;
-import io.synrep.streams.StreamRule;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.sql.Connection;
@@ -108,6 +107,15 @@ public final class Relay implements AutoCloseable {
 
     public static Relay start(CaptureConfig captureConfig, HttpConfig httpConfig, RetentionConfig retention,
                               Catalog catalog, StateConfig stateConfig, OpsConfig opsConfig) {
+        return start(captureConfig, httpConfig, retention, catalog, stateConfig, opsConfig, catalogName(catalog));
+    }
+
+    /**
+     * As the other overloads, with the catalog's name for readers ({@code GET /_synapse/replication/catalog}): a
+     * built-in catalog's name, an operator's file name, or {@link HttpApi#CUSTOM_CATALOG}.
+     */
+    public static Relay start(CaptureConfig captureConfig, HttpConfig httpConfig, RetentionConfig retention,
+                              Catalog catalog, StateConfig stateConfig, OpsConfig opsConfig, String catalogName) {
         long startedAt = System.nanoTime();
         LOG.info("effective configuration: {}; {}; {}; {}; {}; streams {}", captureConfig, httpConfig, retention,
                 stateConfig, opsConfig, catalog.streamNames());
@@ -177,12 +185,12 @@ public final class Relay implements AutoCloseable {
             }
         };
         Map<String, List<String>> fields = new LinkedHashMap<>();
-        for (StreamRule r : catalog.rules().values()) {
-            fields.put(r.name(), r.fields());
+        for (String name : catalog.streamNames()) { // catalog order, which the catalog endpoint keeps
+            fields.put(name, catalog.rule(name).fields());
         }
         Javalin app;
         try {
-            app = HttpApi.create(log, fields, httpConfig, status, figures(self), opsConfig);
+            app = HttpApi.create(log, catalogName, fields, httpConfig, status, figures(self), opsConfig);
         } catch (IllegalArgumentException e) { // unusable TLS files
             keeper.close();
             throw new StartupException(e.getMessage());
@@ -210,6 +218,15 @@ public final class Relay implements AutoCloseable {
         ticker.scheduleAtFixedRate(relay::checkSchema, SCHEMA_CHECK_MILLIS, SCHEMA_CHECK_MILLIS, TimeUnit.MILLISECONDS);
         LOG.info("serving GET http://{}:{}/_synapse/replication", httpConfig.host(), app.port());
         return relay;
+    }
+
+    /**
+     * The name readers are told for {@code catalog}: {@code synapse-seed} when it has the built-in catalog's rules,
+     * else {@link HttpApi#CUSTOM_CATALOG} (the caller knows better: an operator's file name).
+     */
+    static String catalogName(Catalog catalog) {
+        Catalog builtin = Catalog.builtin();
+        return catalog == builtin || catalog.rules().equals(builtin.rules()) ? "synapse-seed" : HttpApi.CUSTOM_CATALOG;
     }
 
     /**

@@ -9,6 +9,7 @@ import io.synrep.config.OpsConfig;
 import io.synrep.config.RetentionConfig;
 import io.synrep.config.Secret;
 import io.synrep.config.StateConfig;
+import io.synrep.http.HttpApi;
 import io.synrep.http.PemKeys;
 import io.synrep.protocol.Position;
 import io.synrep.streams.Catalog;
@@ -68,7 +69,7 @@ final class ServeCommand {
         CaptureConfig capture = o.capture(url, dataDir);
         Relay relay;
         try {
-            relay = Relay.start(capture, o.http, o.retention, o.catalog, o.state(dataDir), o.ops);
+            relay = Relay.start(capture, o.http, o.retention, o.catalog, o.state(dataDir), o.ops, o.catalogName);
         } catch (RuntimeException e) {
             if (embedded != null) {
                 embedded.close();
@@ -126,6 +127,8 @@ final class ServeCommand {
         String slot;
         String publication;
         Catalog catalog;
+        /** What readers are told the catalog is: the built-in one's name, else the operator's file name. */
+        String catalogName;
         Path dataDir;
         StateConfig.Store store;
         Long startLsn;
@@ -174,6 +177,11 @@ final class ServeCommand {
             o.publication = a.get("publication", "synrep");
             String cat = a.get("catalog", null);
             o.catalog = cat == null ? Catalog.builtin() : Catalog.load(Path.of(cat));
+            o.catalogName = Relay.catalogName(o.catalog);
+            if (cat != null && o.catalogName.equals(HttpApi.CUSTOM_CATALOG)) {
+                Path file = Path.of(cat).getFileName();
+                o.catalogName = file == null ? HttpApi.CUSTOM_CATALOG : file.toString();
+            }
             String dir = a.get("data-dir", null);
             o.dataDir = dir == null ? null : Path.of(dir);
             o.pgPort = (int) a.getLong("pg-port", 0, 0, 65535);

@@ -1,6 +1,7 @@
 package io.synrep.http;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
@@ -8,6 +9,7 @@ import io.synrep.config.HttpConfig;
 import io.synrep.config.OpsConfig;
 import io.synrep.log.PositionTooOldException;
 import io.synrep.log.StreamLog;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -20,7 +22,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The relay's HTTP surface: the long-poll replication endpoint, the health probes, and the operator's endpoints
+ * The relay's HTTP surface: the long-poll replication endpoint and its catalog (which streams it serves), the
+ * health probes, and the operator's endpoints
  * ({@link OpsRoutes}: readiness, status page, metrics, OpenAPI document), behind the {@link Listener}'s checks
  * (bearer secret for everything but {@link #OPEN_PATHS}, query length, optional TLS).
  *
@@ -37,26 +40,33 @@ public final class HttpApi {
      * {@code /status} answers 401.
      */
     public static final Set<String> OPEN_PATHS = Set.of("/health", "/health/live", "/health/ready", "/");
+    /** The catalog name {@link #create} reports when the caller does not know it (an operator's catalog). */
+    public static final String CUSTOM_CATALOG = "custom";
 
     private HttpApi() {}
 
     /**
-     * Builds the app.
+     * Builds the app for a catalog of unknown name ({@value #CUSTOM_CATALOG}).
      *
-     * @param fieldsByStream each stream's field names after {@code position}
+     * @param fieldsByStream each stream's field names after {@code position}, in catalog order
      */
     public static Javalin create(StreamLog log, Map<String, List<String>> fieldsByStream, HttpConfig config,
                                  RelayStatus status) {
-        return create(log, fieldsByStream, config, status, CaptureFigures.UNKNOWN, OpsConfig.defaults(), poll -> {});
+        return create(log, CUSTOM_CATALOG, fieldsByStream, config, status, CaptureFigures.UNKNOWN,
+                OpsConfig.defaults(), poll -> {});
     }
 
     /**
-     * As {@link #create(StreamLog, Map, HttpConfig, RelayStatus)}, with the relay's capture figures (lag, WAL held)
-     * for status, readiness and metrics.
+     * Builds the app with the relay's capture figures (lag, WAL held) for status, readiness and metrics.
+     *
+     * @param catalogName    the catalog's name as {@code GET /_synapse/replication/catalog} reports it: a built-in
+     *                       catalog's name, else the operator's file name or {@value #CUSTOM_CATALOG}
+     * @param fieldsByStream each stream's field names after {@code position}, in catalog order (the order the
+     *                       catalog endpoint lists them in)
      */
-    public static Javalin create(StreamLog log, Map<String, List<String>> fieldsByStream, HttpConfig config,
-                                 RelayStatus status, CaptureFigures figures, OpsConfig ops) {
-        return create(log, fieldsByStream, config, status, figures, ops, poll -> {});
+    public static Javalin create(StreamLog log, String catalogName, Map<String, List<String>> fieldsByStream,
+                                 HttpConfig config, RelayStatus status, CaptureFigures figures, OpsConfig ops) {
+        return create(log, catalogName, fieldsByStream, config, status, figures, ops, poll -> {});
     }
 
     /**
@@ -65,11 +75,19 @@ public final class HttpApi {
      */
     static Javalin create(StreamLog log, Map<String, List<String>> fieldsByStream, HttpConfig config,
                           RelayStatus status, Consumer<PollHandler> pollHandler) {
-        return create(log, fieldsByStream, config, status, CaptureFigures.UNKNOWN, OpsConfig.defaults(), pollHandler);
+        return create(log, CUSTOM_CATALOG, fieldsByStream, config, status, CaptureFigures.UNKNOWN,
+                OpsConfig.defaults(), pollHandler);
     }
 
     static Javalin create(StreamLog log, Map<String, List<String>> fieldsByStream, HttpConfig config,
                           RelayStatus status, CaptureFigures figures, OpsConfig ops, Consumer<PollHandler> pollHandler) {
+        return create(log, CUSTOM_CATALOG, fieldsByStream, config, status, figures, ops, pollHandler);
+    }
+
+    static Javalin create(StreamLog log, String catalogName, Map<String, List<String>> fieldsByStream,
+                          HttpConfig config, RelayStatus status, CaptureFigures figures, OpsConfig ops,
+                          Consumer<PollHandler> pollHandler) {
+        byte[] catalog = catalogBody(catalogName, fieldsByStream);
         ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, daemon("synrep-poll-timer"));
         timer.setRemoveOnCancelPolicy(true);
         ExecutorService responder = Executors.newFixedThreadPool(2, daemon("synrep-poll-wake"));
@@ -84,6 +102,7 @@ public final class HttpApi {
             c.http.asyncTimeout = config.maxTimeout() + 30_000;
             c.routes.before(ctx -> ctx.header(EPOCH_HEADER, status.epoch()));
             c.routes.get("/_synapse/replication", poll::handle);
+            c.routes.get("/_synapse/replication/catalog", ctx -> ctx.contentType("application/json").result(catalog));
             c.routes.get("/health", ctx -> health(ctx, status, log, poll));
             OpsRoutes.install(c, log, status, figures, ops, poll::waiting);
             c.routes.exception(ApiError.class, (e, ctx) -> error(ctx, e));
@@ -120,6 +139,23 @@ public final class HttpApi {
             });
         });
         return app;
+    }
+
+    /**
+     * {@code {"catalog": NAME, "streams": [{"name": S, "field_names": ["position", ...]}, ...]}} in catalog order:
+     * what a reader asks before polling, so that it names only streams the relay serves. Fixed for the relay's
+     * life (the catalog is read once at start), hence encoded once.
+     */
+    private static byte[] catalogBody(String catalogName, Map<String, List<String>> fieldsByStream) {
+        ObjectNode body = JSON.createObjectNode();
+        body.put("catalog", catalogName == null || catalogName.isBlank() ? CUSTOM_CATALOG : catalogName);
+        ArrayNode streams = body.putArray("streams");
+        fieldsByStream.forEach((name, fields) -> {
+            ObjectNode s = streams.addObject().put("name", name);
+            ArrayNode names = s.putArray("field_names").add("position");
+            fields.forEach(names::add);
+        });
+        return body.toString().getBytes(StandardCharsets.UTF_8);
     }
 
     private static boolean isJson(Context ctx) {

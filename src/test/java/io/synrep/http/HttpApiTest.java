@@ -325,6 +325,32 @@ class HttpApiTest {
     }
 
     @Test
+    void theCatalogListsEveryServedStreamInOrderWithItsFieldNames() {
+        start(100);
+        Reply r = send(request("/_synapse/replication/catalog"));
+        assertEquals(200, r.status());
+        assertEquals(HttpApi.CUSTOM_CATALOG, r.body().get("catalog").asText());
+        JsonNode streams = r.body().get("streams");
+        assertEquals(FIELDS.size(), streams.size());
+        int i = 0;
+        for (Map.Entry<String, List<String>> e : FIELDS.entrySet()) {
+            JsonNode s = streams.get(i++);
+            assertEquals(e.getKey(), s.get("name").asText());
+            assertEquals(json(fieldNames(e.getKey())), s.get("field_names"), "what a poll page of it carries");
+        }
+    }
+
+    @Test
+    void theCatalogIsServedBeforeTheLogStarts() {
+        log = new StreamLog(FIELDS.keySet(), UNBOUNDED, Clock.systemUTC());
+        startServer(HttpConfig.defaults().withListen("127.0.0.1", 0));
+        assertEquals(503, poll("events=-1").status());
+        Reply r = send(request("/_synapse/replication/catalog"));
+        assertEquals(200, r.status(), "a reader learns the streams while the relay starts");
+        assertEquals(FIELDS.size(), r.body().get("streams").size());
+    }
+
+    @Test
     void aStreamWhosePositionMovedIsReportedWithoutRows() {
         start(100);
         appendEvents(200, "$a");

@@ -76,6 +76,8 @@ class ListenerTest {
                 "M_MISSING_TOKEN");
         // unknown paths do not reveal themselves either
         error(get("/nope", ""), 401, "M_MISSING_TOKEN");
+        error(get("/_synapse/replication/catalog", ""), 401, "M_MISSING_TOKEN");
+        assertEquals(200, get("/_synapse/replication/catalog", "Authorization: Bearer " + SECRET + "\r\n").status());
 
         rows(get(poll, "Authorization: Bearer " + SECRET + "\r\n"));
         rows(get(poll, "authorization: bearer " + SECRET + "\r\n"));

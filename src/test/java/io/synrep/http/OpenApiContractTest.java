@@ -84,6 +84,8 @@ class OpenApiContractTest {
         s.appendEvents(500, 1);
         checkResponse(r, parked.get(30, TimeUnit.SECONDS), 200, null);
 
+        JsonNode catalog = check(s, "/_synapse/replication/catalog", "", 200, null);
+        assertEquals(OpsServer.FIELDS.size(), catalog.get("streams").size());
         check(s, "/health", "", 200, null);
         check(s, "/health/live", "", 200, null);
         check(s, "/health/ready", "", 200, null);
