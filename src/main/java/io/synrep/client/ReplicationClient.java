@@ -11,11 +11,13 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -34,6 +36,15 @@ import java.util.logging.Logger;
  * and is published after the handlers ran, so a caller that sees position P knows every row at or below P was
  * handled.
  *
+ * <p>Streams the relay does not serve: before its first poll, and again after any failed request (the relay may have
+ * restarted with another catalog, or refused a poll naming a stream it does not have), the reader asks
+ * {@code GET /_synapse/replication/catalog} which streams the relay serves, and polls only the followed streams it
+ * serves; the others are {@link #missingStreams()}, never polled and never retried for ever (a stream a poll was
+ * refused for is treated as missing too, until the relay could not be reached). {@link #position()} and the saved
+ * tokens cover the polled streams. When a missing stream is served again (the relay restarted with it), the
+ * resync hook runs first, since that stream's rows in between were never seen, and the stream is polled from
+ * {@link #position()} on. A relay without the catalog endpoint (404) is taken to serve every followed stream.
+ *
  * <p>Errors (connection refused, 5xx, 503 with {@code Retry-After}) are retried with exponential backoff and jitter.
  * Thread-safe; one background thread per client; {@link #close()} stops it.
  */
@@ -45,6 +56,8 @@ public final class ReplicationClient implements AutoCloseable {
     private final Map<String, Consumer<Row>> handlers;
     private final TokenStore store;
     private final Runnable onResync;
+    private final Consumer<Set<String>> onMissing;
+    private final ServedStreams served;
     private final String from;
     private final int limit;
     private final Duration pollTimeout;
@@ -57,15 +70,23 @@ public final class ReplicationClient implements AutoCloseable {
     private final AtomicLong resyncs = new AtomicLong();
     private final AtomicLong errors = new AtomicLong();
     private final AtomicLong rows = new AtomicLong();
+    private final AtomicLong polls = new AtomicLong();
     private volatile boolean running = true;
     private volatile Tokens tokens;
     private volatile String lastError;
+    private volatile Set<String> missing = Set.of();
+    private volatile String catalog;
+    private volatile boolean following;
+    /** Reader thread only: ask the relay's catalog before the next poll. */
+    private boolean needCatalog = true;
 
     private ReplicationClient(Builder b) {
         this.relay = b.relay;
-        this.handlers = Map.copyOf(b.handlers);
+        this.handlers = Collections.unmodifiableMap(new LinkedHashMap<>(b.handlers));
         this.store = b.store;
         this.onResync = b.onResync;
+        this.onMissing = b.onMissing;
+        this.served = new ServedStreams(handlers.keySet());
         this.from = b.from;
         this.limit = b.limit;
         this.pollTimeout = b.pollTimeout;
@@ -127,6 +148,36 @@ public final class ReplicationClient implements AutoCloseable {
         return lastError;
     }
 
+    /** Poll responses handled since {@link #start()}: 0 until the reader has followed the relay once. */
+    public long polls() {
+        return polls.get();
+    }
+
+    /**
+     * Whether the reader is following the relay: it knows the relay's catalog and its last request was answered (a
+     * poll, or a resync the relay asked for). False before the first answer and from any failure until the next
+     * answer.
+     */
+    public boolean following() {
+        return following;
+    }
+
+    /**
+     * The followed streams (those with a handler) that the relay does not serve, in the order they were followed;
+     * empty until the relay's catalog is known. Their handlers see no rows.
+     */
+    public Set<String> missingStreams() {
+        return missing;
+    }
+
+    /**
+     * The name of the relay's catalog ({@code synapse-seed}, {@code synapse-current}, a file name, {@code custom});
+     * {@code unknown} for a relay without the catalog endpoint; null until the relay answered.
+     */
+    public String catalog() {
+        return catalog;
+    }
+
     /** Waits until {@link #position()} is at least {@code target}; false on timeout. */
     public boolean awaitPosition(long target, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
@@ -146,6 +197,9 @@ public final class ReplicationClient implements AutoCloseable {
         Duration backoff = firstBackoff;
         while (running) {
             try {
+                if (needCatalog) {
+                    refreshCatalog();
+                }
                 Duration wait = pollOnce();
                 if (wait == null) {
                     backoff = firstBackoff;
@@ -161,6 +215,12 @@ public final class ReplicationClient implements AutoCloseable {
                 // back off, and deliver the same rows again
                 if (!running) {
                     return;
+                }
+                following = false;
+                // after any failure the relay may have restarted with another catalog: ask again before polling
+                needCatalog = true;
+                if (e instanceof IOException) {
+                    served.relayMayHaveChanged();
                 }
                 errors.incrementAndGet();
                 lastError = e.toString();
@@ -183,6 +243,46 @@ public final class ReplicationClient implements AutoCloseable {
         }
     }
 
+    /**
+     * Asks the relay which streams it serves and polls from now on the followed ones it serves. A stream served
+     * again runs the resync hook before it is polled (its rows in between were never seen) and before its store
+     * learns it is served again; it starts at {@link #position()}.
+     */
+    private void refreshCatalog() throws IOException, InterruptedException {
+        ServedStreams.Catalog answer = ServedStreams.fetch(http, relay, authorization);
+        served.learn(answer);
+        catalog = answer.name() != null ? answer.name() : answer.streams() == null ? "unknown" : "custom";
+        Set<String> polled = served.polled();
+        Set<String> missingNow = served.missing();
+        if (polled.isEmpty()) {
+            changeMissing(missingNow);
+            throw new IllegalStateException("the relay (catalog " + catalog + ") serves none of the followed streams "
+                    + served.handled());
+        }
+        needCatalog = false;
+        Tokens current = tokens;
+        ServedStreams.Next next = served.next(current, from);
+        if (!next.back().isEmpty()) {
+            LOG.warning("the relay serves " + next.back() + " again: dropping caches, following them from "
+                    + current.position());
+            onResync.run();
+        }
+        changeMissing(missingNow);
+        if (!next.tokens().equals(current.byStream())) {
+            publish(new Tokens(current.epoch(), next.tokens()));
+        }
+    }
+
+    private void changeMissing(Set<String> now) {
+        if (!now.equals(missing)) {
+            if (!now.isEmpty()) {
+                LOG.warning("the relay (catalog " + catalog + ") does not serve " + now + ": their handlers see no rows");
+            }
+            missing = now;
+            onMissing.accept(now);
+        }
+    }
+
     /** One request; returns null to poll again at once, or how long to wait first. */
     private Duration pollOnce() throws IOException, InterruptedException {
         Tokens current = tokens;
@@ -201,20 +301,32 @@ public final class ReplicationClient implements AutoCloseable {
         String epoch = r.headers().firstValue("Synrep-Epoch").orElse(null);
         int status = r.statusCode();
         if (status == 200) {
+            answered(); // before the position is published: a caller seeing it also sees the reader following
             handle(current, epoch, JSON.readTree(r.body()));
             return null;
         }
         JsonNode body = parseOrNull(r.body());
         String errcode = body == null ? null : body.path("errcode").asText(null);
         if (status == 410) {
+            answered();
             resync(epoch, body == null ? null : body.path("earliest"));
             return null;
         }
         if (status == 400 && "M_POSITION_AHEAD".equals(errcode)) {
             // the relay's writer has not written our position: a restored or different database
             LOG.warning("tokens are ahead of the relay's writer; resyncing from the oldest retained position");
+            answered();
             resync(epoch, null);
             return null;
+        }
+        String unknown = status == 400 && body != null
+                ? ServedStreams.unknownStream(errcode, body.path("error").asText(null)) : null;
+        if (unknown != null) {
+            // the relay changed under us, or its catalog and its poll disagree: not polled again, whatever its
+            // catalog says, until the relay could not be reached (the loop asks for the catalog before polling)
+            served.refused(unknown);
+            throw new IllegalStateException("relay does not serve stream " + unknown
+                    + " (HTTP 400 M_INVALID_PARAM); asking for its catalog again");
         }
         if (status == 503 || status >= 500 || status == 429) {
             String what = "HTTP " + status + (errcode == null ? "" : " " + errcode);
@@ -224,10 +336,16 @@ public final class ReplicationClient implements AutoCloseable {
             }
             errors.incrementAndGet();
             lastError = what;
+            following = false;
             return Duration.ofSeconds(Math.min(retry, 60));
         }
         throw new IllegalStateException("relay refused the request: HTTP " + status + " "
                 + new String(r.body(), StandardCharsets.UTF_8));
+    }
+
+    private void answered() {
+        polls.incrementAndGet();
+        following = true;
     }
 
     private void handle(Tokens sent, String epoch, JsonNode body) {
@@ -241,7 +359,7 @@ public final class ReplicationClient implements AutoCloseable {
         Map<String, JsonNode> pages = new LinkedHashMap<>();
         long cutoff = Long.MAX_VALUE;
         for (Map.Entry<String, JsonNode> e : body.properties()) {
-            if (handlers.containsKey(e.getKey())) {
+            if (sent.byStream().containsKey(e.getKey())) {
                 JsonNode position = e.getValue().path("position");
                 if (!position.isIntegralNumber()) {
                     throw new IllegalStateException("relay answered without a position for " + e.getKey());
@@ -286,9 +404,10 @@ public final class ReplicationClient implements AutoCloseable {
         LOG.warning("reader resync (epoch " + epoch + "): dropping caches, continuing from " + start);
         onResync.run();
         Map<String, String> next = new LinkedHashMap<>();
-        for (String s : handlers.keySet()) {
+        for (String s : tokens.byStream().keySet()) {
             next.put(s, start);
         }
+        needCatalog = true; // a new WAL history may be another relay's
         publish(new Tokens(epoch, next));
     }
 
@@ -329,6 +448,7 @@ public final class ReplicationClient implements AutoCloseable {
         private final Map<String, Consumer<Row>> handlers = new LinkedHashMap<>();
         private TokenStore store = TokenStore.inMemory();
         private Runnable onResync = () -> { };
+        private Consumer<Set<String>> onMissing = missing -> { };
         private String from = "now";
         private int limit = 1000;
         private Duration pollTimeout = Duration.ofSeconds(30);
@@ -355,6 +475,15 @@ public final class ReplicationClient implements AutoCloseable {
         /** Runs when the reader must drop what it derived from earlier rows (410, new epoch). */
         public Builder onResync(Runnable r) {
             this.onResync = Objects.requireNonNull(r);
+            return this;
+        }
+
+        /**
+         * Runs on the reader thread whenever {@link ReplicationClient#missingStreams()} changes, with its new value,
+         * before the next poll; a stream served again has had the resync hook run first. For the slaved stores.
+         */
+        Builder onMissingStreams(Consumer<Set<String>> hook) {
+            this.onMissing = onMissing.andThen(Objects.requireNonNull(hook));
             return this;
         }
 

@@ -136,9 +136,22 @@ class ReplicationClientTest {
     }
 
     private void startServer(int onPort) {
-        app = HttpApi.create(log, FIELDS, HttpConfig.defaults().withListen("127.0.0.1", onPort), status).start();
+        startServer(onPort, FIELDS);
+    }
+
+    /** The HTTP layer over {@link #log}, whose catalog lists {@code fields}' streams. */
+    private void startServer(int onPort, Map<String, List<String>> fields) {
+        app = HttpApi.create(log, fields, HttpConfig.defaults().withListen("127.0.0.1", onPort), status).start();
         apps.add(app);
         port = app.port();
+    }
+
+    private static Map<String, List<String>> only(String... streams) {
+        Map<String, List<String>> m = new LinkedHashMap<>();
+        for (String s : streams) {
+            m.put(s, FIELDS.get(s));
+        }
+        return m;
     }
 
     private void stopServer() {
@@ -720,19 +733,103 @@ class ReplicationClientTest {
         assertEquals(0, c.resyncs());
     }
 
+    // --- streams the relay does not serve ---------------------------------------------------------------------
+
     @Test
-    void aTokenTheRelayRefusesIsAnErrorNotASkip() throws Exception {
+    void aStreamTheRelayDoesNotServeIsReportedMissingAndTheOthersAreFollowed() throws Exception {
         startRelay(100);
         events(101, "$e101");
-        TokenStore store = TokenStore.inMemory();
-        store.save(new Tokens(EPOCH_1, Map.of("events", "100", "receipts", "100")));
+        receipt(102, "@r102");
         Seen seen = new Seen();
-        // a stream the relay does not serve: 400 M_INVALID_PARAM, retried, never acknowledged
-        ReplicationClient c = started(client(seen).tokenStore(store).on("typing", row -> { }));
-        awaitThat("refused requests", () -> c.errors() >= 2);
-        assertTrue(c.lastError().contains("400"), c.lastError());
-        assertEquals(List.of(), seen.list());
-        assertEquals(100, store.load().orElseThrow().position());
+        TokenStore store = TokenStore.inMemory();
+        ReplicationClient c = started(client(seen).tokenStore(store).on("public_rooms", seen));
+        await(c, 102);
+        assertEquals(List.of("events@101:$e101", "receipts@102:@r102"), seen.list());
+        assertEquals(Set.of("public_rooms"), c.missingStreams());
+        assertEquals("custom", c.catalog());
+        assertTrue(c.following());
+        assertTrue(c.polls() >= 1);
+        assertEquals(0, c.errors(), "the catalog was asked first: no poll named the missing stream");
+        assertEquals(Set.of("events", "receipts"), store.load().orElseThrow().byStream().keySet());
+        events(103, "$e103");
+        await(c, 103);
+        assertEquals(0, c.errors());
+    }
+
+    @Test
+    void aPollRefusedForAnUnknownStreamAsksTheCatalogAgainAndStopsNamingIt() throws Exception {
+        // the relay's catalog lists receipts but its log has no such stream, so every poll naming receipts is
+        // refused with 400 M_INVALID_PARAM "unknown stream 'receipts'" (what a reader sees when the relay changed
+        // between its catalog request and its poll): one refusal, then receipts is missing and events followed
+        Map<String, List<String>> eventsOnly = only("events");
+        log = new StreamLog(eventsOnly.keySet(), UNBOUNDED, Clock.systemUTC());
+        log.start(100);
+        startServer(0, FIELDS);
+        events(101, "$e101");
+        Seen seen = new Seen();
+        ReplicationClient c = started(client(seen));
+        await(c, 101);
+        assertEquals(Set.of("receipts"), c.missingStreams());
+        assertEquals(1, c.errors(), "one refused poll, not a loop: " + c.lastError());
+        assertTrue(c.lastError().contains("receipts") && c.lastError().contains("400"), c.lastError());
+        for (long p = 102; p <= 110; p++) {
+            events(p, "$e" + p);
+        }
+        await(c, 110);
+        assertEquals(1, c.errors(), "still one: " + c.lastError());
+        assertTrue(c.following());
+        assertEquals(10, seen.list().size());
+    }
+
+    @Test
+    void aRelayRestartedWithoutAStreamThenWithItAgainDropsCachesBeforeFollowingItFromThePosition()
+            throws Exception {
+        startRelay(100);
+        both(101, "$e101", "@r101");
+        Seen seen = new Seen();
+        ReplicationClient c = started(client(seen).pollTimeout(Duration.ofMillis(200)));
+        await(c, 101);
+        int samePort = port;
+
+        // the relay comes back with a catalog without receipts (same WAL history, same positions)
+        stopServer();
+        StreamLog full = log;
+        log = new StreamLog(only("events").keySet(), UNBOUNDED, Clock.systemUTC());
+        log.start(101);
+        startServer(samePort, only("events"));
+        events(102, "$e102");
+        await(c, 102);
+        assertEquals(Set.of("receipts"), c.missingStreams());
+        assertEquals(Set.of("events"), c.tokens().byStream().keySet());
+
+        // and again with receipts: rows of receipts it committed meanwhile were never seen, so the resync hook
+        // runs before receipts is followed again, from the reader's position
+        stopServer();
+        log = full;
+        events(102, "$e102");
+        receipt(103, "@r103");
+        startServer(samePort, FIELDS);
+        await(c, 103);
+        List<String> got = seen.list();
+        // one transaction's rows of two streams may come in either stream order
+        assertEquals(Set.of("events@101:$e101", "receipts@101:@r101"), Set.copyOf(got.subList(0, 2)));
+        assertEquals(List.of("events@102:$e102", "RESYNC", "receipts@103:@r103"), got.subList(2, got.size()));
+        assertEquals(Set.of(), c.missingStreams());
+        assertEquals(0, c.resyncs(), "not a 410 or a new epoch");
+        assertEquals(Map.of("events", "103", "receipts", "103"), c.tokens().byStream());
+    }
+
+    @Test
+    void aRelayServingNoneOfTheFollowedStreamsIsAnErrorWithBackoffNotAPollLoop() throws Exception {
+        startRelay(100);
+        Seen seen = new Seen();
+        ReplicationClient c = started(ReplicationClient.builder(URI.create("http://127.0.0.1:" + port))
+                .on("typing", seen).backoff(Duration.ofMillis(50), Duration.ofSeconds(1)));
+        awaitThat("refused attempts", () -> c.errors() >= 3);
+        assertEquals(Set.of("typing"), c.missingStreams());
+        assertFalse(c.following());
+        assertTrue(c.lastError().contains("serves none"), c.lastError());
+        assertEquals(-1, c.position());
     }
 
     // --- close --------------------------------------------------------------------------------------------------
