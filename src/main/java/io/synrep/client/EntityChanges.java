@@ -1,18 +1,27 @@
 package io.synrep.client;
 
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
 /**
  * The reader's three "has this entity changed since position P?" caches — rooms, users, devices — fed by every
  * followed stream. Which rows mark what:
  * <ul>
  *   <li>rooms: {@code events}, {@code backfill} ({@code room_id}), {@code receipts} ({@code room_id}),
  *       {@code public_rooms} ({@code room_id});</li>
- *   <li>users: {@code events}/{@code backfill} member events ({@code state_key}), {@code receipts}, {@code presence},
- *       the three account data streams, {@code push_rules} ({@code user_id}), {@code pushers} ({@code user_name}),
- *       {@code deleted_pushers}, {@code device_lists} ({@code user_id}), {@code to_device} ({@code entity} when it
- *       is a user id, i.e. starts with {@code @}; otherwise it is a remote server);</li>
- *   <li>devices: {@code device_lists} ({@link #deviceKey(String, String) user and device}).</li>
+ *   <li>users: {@code events}/{@code backfill} member events ({@code state_key}; also current Synapse's state
+ *       deltas, {@code kind = state}), {@code receipts}, {@code presence}, the account data streams (the seed's
+ *       three, current Synapse's {@code account_data}), {@code push_rules} ({@code user_id}), {@code pushers}
+ *       ({@code user_name} in the seed schema, {@code user_id} in current Synapse), {@code deleted_pushers},
+ *       {@code device_lists} ({@code user_id}), {@code to_device} ({@code entity} when it is a user id, i.e.
+ *       starts with {@code @}; otherwise it is a remote server);</li>
+ *   <li>devices: {@code device_lists} ({@link #deviceKey(String, String) user and device}); current Synapse's
+ *       signature rows ({@code is_signature}) name no device and mark only the user.</li>
  * </ul>
- * Marking more than needed is safe ("may have changed"); marking less would not be.
+ * Marking more than needed is safe ("may have changed"); marking less would not be. So a cache fed by a stream the
+ * relay does not serve is {@linkplain #blind blind}: it answers every question "yes" until the stream is served
+ * again.
  *
  * <p>Positions are stream positions (commit LSNs), shared by all streams. Until the first row after a start or a
  * resync the caches know nothing and answer every question "yes"; the first row at position Q sets their knowledge
@@ -27,6 +36,7 @@ final class EntityChanges {
     final StreamChangeCache users;
     final StreamChangeCache devices;
     private boolean started; // guarded by this
+    private volatile Set<StreamChangeCache> blind = Set.of();
 
     EntityChanges(int capacity) {
         rooms = new StreamChangeCache("rooms", UNKNOWN, capacity);
@@ -37,6 +47,32 @@ final class EntityChanges {
     /** The devices cache's entity for one device of one user (device ids are only unique per user). */
     static String deviceKey(String userId, String deviceId) {
         return userId + "|" + deviceId;
+    }
+
+    /**
+     * Which caches the streams in {@code missing} (not served by the relay) would have fed: those answer every
+     * question "yes" from now on, until a later call no longer names such a stream (the reader drops everything
+     * first: a stream served again runs the resync hook, {@link #reset()}).
+     */
+    synchronized void blind(Set<String> missing) {
+        Set<StreamChangeCache> out = new HashSet<>();
+        for (String stream : missing) {
+            switch (stream) {
+                case "caches" -> { }
+                case "public_rooms" -> out.add(rooms);
+                case "events", "backfill", "receipts" -> {
+                    out.add(rooms);
+                    out.add(users);
+                }
+                case "device_lists" -> {
+                    out.add(users);
+                    out.add(devices);
+                }
+                default -> out.add(users);
+            }
+        }
+        blind = Set.copyOf(out);
+        out.forEach(c -> c.reset(UNKNOWN));
     }
 
     /** Marks what {@code row} changed; runs before the row's cache invalidations are published. */
@@ -55,7 +91,10 @@ final class EntityChanges {
                 mark(users, row.text("user_id"), p);
             }
             case "public_rooms" -> mark(rooms, row.text("room_id"), p);
-            case "pushers" -> mark(users, row.text("user_name"), p);
+            case "pushers" -> {
+                String seedUser = row.text("user_name");
+                mark(users, seedUser != null ? seedUser : row.text("user_id"), p);
+            }
             case "to_device" -> {
                 String entity = row.text("entity");
                 if (entity != null && entity.startsWith("@")) {
@@ -65,8 +104,10 @@ final class EntityChanges {
             case "device_lists" -> {
                 String user = row.text("user_id");
                 mark(users, user, p);
-                String device = row.text("device_id");
-                mark(devices, user == null || device == null ? null : deviceKey(user, device), p);
+                if (!row.get("is_signature").asBoolean(false)) {
+                    String device = row.text("device_id");
+                    mark(devices, user == null || device == null ? null : deviceKey(user, device), p);
+                }
             }
             case "caches" -> { }
             default -> mark(users, row.text("user_id"), p);
@@ -77,9 +118,12 @@ final class EntityChanges {
     // a cache "knowing nothing" for good
     private synchronized void startAt(long p) {
         if (!started) {
-            rooms.reset(p - 1);
-            users.reset(p - 1);
-            devices.reset(p - 1);
+            Set<StreamChangeCache> b = blind;
+            for (StreamChangeCache c : List.of(rooms, users, devices)) {
+                if (!b.contains(c)) {
+                    c.reset(p - 1);
+                }
+            }
             started = true;
         }
     }
@@ -92,7 +136,10 @@ final class EntityChanges {
         devices.reset(UNKNOWN);
     }
 
-    private static void mark(StreamChangeCache cache, String entity, long position) {
+    private void mark(StreamChangeCache cache, String entity, long position) {
+        if (blind.contains(cache)) {
+            return;
+        }
         if (entity != null) {
             cache.entityChanged(entity, position);
         } else {

@@ -10,7 +10,8 @@ import java.util.Optional;
  *
  * <p>Invalidation: {@code presence} rows → {@code get_presence_for_user} (key: {@code user_id}). A user's presence
  * is their row with the highest {@code stream_id}; the writer deletes older rows as compaction (no stream row),
- * which never changes that answer. Absence is cached too: a user's first presence arrives as a row. Thread-safe.
+ * which never changes that answer. Absence is cached too: a user's first presence arrives as a row. The same in both
+ * schemas. Reads fail with a {@link StoreException} while the relay does not serve {@code presence}. Thread-safe.
  */
 public final class PresenceStore {
     /** A user's latest presence. Timestamps are milliseconds since the epoch; null when the writer left them out. */
@@ -22,15 +23,18 @@ public final class PresenceStore {
             + " WHERE user_id = ? ORDER BY stream_id DESC LIMIT 1";
 
     private final ConnectionPool db;
+    private final MissingStreams missing;
     private final ReaderCache<String, Optional<Presence>> byUser;
 
-    PresenceStore(ConnectionPool db, CacheRegistry registry, long cacheSize) {
+    PresenceStore(ConnectionPool db, CacheRegistry registry, long cacheSize, MissingStreams missing) {
         this.db = db;
+        this.missing = missing;
         this.byUser = registry.register(new ReaderCache<>("get_presence_for_user", cacheSize));
     }
 
     /** The user's presence, or empty when the writer never recorded one. */
     public Optional<Presence> presence(String userId) {
+        missing.require("presence", List.of("presence"));
         return byUser.get(userId, u -> {
             List<Presence> found = db.list(LATEST, PresenceStore::presence, u);
             return found.isEmpty() ? Optional.empty() : Optional.of(found.get(0));

@@ -1,9 +1,9 @@
 package io.synrep.client;
 
-import java.sql.ResultSet;
-import java.sql.Statement;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Properties;
+import java.util.Set;
 import java.util.function.Consumer;
 
 /**
@@ -13,24 +13,24 @@ import java.util.function.Consumer;
  *
  * <p>Use: {@code SlavedStores stores = SlavedStores.open(url, props, 8, 100_000);
  * ReplicationClient client = stores.attach(ReplicationClient.builder(relay)).build().start();}
- * {@link #attach} follows every built-in stream and drops all caches on resync.
+ *
+ * <p>Two schemas: {@link #open} detects whether the database holds the seed-era Synapse schema
+ * ({@code sql/schema.sql}; relay catalog {@code synapse-seed}) or current Synapse's (it has {@code push_rules} and
+ * {@code cache_invalidation_stream_by_instance}, or {@code schema_version}; catalog {@code synapse-current}), reads
+ * the tables of that schema, and {@link #attach} follows that catalog's stream names ({@link #streams()}).
  *
  * <p>Guarantee: once the client's {@link ReplicationClient#position() position} is P, every store answer reflects
  * every write the writer committed at or before P (each invalidation goes through a {@link ReaderCache}, which never
  * caches a load that raced it). A caller wanting that bound for a response reads the position <em>before</em> the
- * store. Thread-safe; {@link #close()} closes the pool.
+ * store. A read whose caches are invalidated by a stream the relay does not serve (the client's
+ * {@link ReplicationClient#missingStreams()}) fails with a {@link StoreException} naming the stream instead of
+ * answering from a cache nothing invalidates; the change caches fed by such a stream answer "changed" to every
+ * question. Thread-safe; {@link #close()} closes the pool.
  */
 public final class SlavedStores implements AutoCloseable {
-    /** The streams {@link #attach} follows: all of the built-in catalog's. */
-    public static final List<String> STREAMS = List.of("events", "backfill", "receipts", "presence",
-            "user_account_data", "room_account_data", "tag_account_data", "push_rules", "pushers", "deleted_pushers",
-            "caches", "to_device", "public_rooms", "device_lists");
-
-    private static final List<String> TABLES = List.of("events", "event_json", "state_events", "redactions",
-            "receipts_linearized", "presence_stream", "account_data", "room_account_data", "room_tags",
-            "push_rules_stream", "pushers");
-
     private final ConnectionPool pool;
+    private final SynapseSchema schema;
+    private final MissingStreams missing = new MissingStreams();
     private final CacheRegistry registry = new CacheRegistry();
     private final EventsStore events;
     private final ReceiptsStore receipts;
@@ -39,18 +39,19 @@ public final class SlavedStores implements AutoCloseable {
     private final PresenceStore presence;
     private final EntityChanges changes;
 
-    private SlavedStores(ConnectionPool pool, long cacheSize) {
+    private SlavedStores(ConnectionPool pool, SynapseSchema schema, long cacheSize) {
         this.pool = pool;
-        this.events = new EventsStore(pool, registry, cacheSize);
-        this.receipts = new ReceiptsStore(pool, registry, cacheSize);
-        this.accountData = new AccountDataStore(pool, registry, cacheSize);
-        this.push = new PushStore(pool, registry, cacheSize);
-        this.presence = new PresenceStore(pool, registry, cacheSize);
+        this.schema = schema;
+        this.events = new EventsStore(pool, registry, cacheSize, schema, missing);
+        this.receipts = new ReceiptsStore(pool, registry, cacheSize, schema, missing);
+        this.accountData = new AccountDataStore(pool, registry, cacheSize, schema, missing);
+        this.push = new PushStore(pool, registry, cacheSize, schema, missing);
+        this.presence = new PresenceStore(pool, registry, cacheSize, missing);
         this.changes = new EntityChanges((int) Math.min(Integer.MAX_VALUE, Math.max(1000, cacheSize)));
     }
 
     /**
-     * Opens the stores and checks that the database has the Synapse tables they read.
+     * Opens the stores, detects the database's Synapse schema and checks that it has the tables they read.
      *
      * @param jdbcUrl    {@code jdbc:postgresql://HOST:PORT/DB}, credentials in it or in {@code properties}
      * @param poolSize   most connections open at once
@@ -62,33 +63,66 @@ public final class SlavedStores implements AutoCloseable {
             throw new IllegalArgumentException("cacheSize must be >= 1");
         }
         ConnectionPool pool = new ConnectionPool(jdbcUrl, properties, poolSize);
+        SynapseSchema schema;
         try {
-            checkSchema(pool);
+            schema = pool.read(c -> {
+                SynapseSchema detected = SynapseSchema.detect(c);
+                detected.check(c);
+                return detected;
+            });
         } catch (RuntimeException e) {
             pool.close();
             throw e;
         }
-        return new SlavedStores(pool, cacheSize);
+        return new SlavedStores(pool, schema, cacheSize);
     }
 
-    /** Registers a handler for every stream in {@link #STREAMS} and the resync hook; returns {@code builder}. */
+    /**
+     * Registers a handler for every stream in {@link #streams()}, the resync hook (drop every cache) and what the
+     * stores do when the relay does not serve some of them; returns {@code builder}. Attach to one client.
+     */
     public ReplicationClient.Builder attach(ReplicationClient.Builder builder) {
         follow(builder, "events", events::onEvent);
         follow(builder, "backfill", events::onEvent);
         follow(builder, "receipts", receipts::onReceipt);
         follow(builder, "presence", presence::onPresence);
-        follow(builder, "user_account_data", accountData::onGlobal);
-        follow(builder, "room_account_data", accountData::onRoom);
-        follow(builder, "tag_account_data", accountData::onTags);
         follow(builder, "push_rules", push::onPushRule);
         follow(builder, "pushers", push::onPusher);
-        follow(builder, "deleted_pushers", push::onDeletedPusher);
         follow(builder, "caches", registry::onCacheRow);
         // no cached reads of these yet: they only feed the change caches
         follow(builder, "to_device", row -> { });
-        follow(builder, "public_rooms", row -> { });
         follow(builder, "device_lists", row -> { });
-        return builder.onResync(this::invalidateAll);
+        if (schema == SynapseSchema.SEED) {
+            follow(builder, "user_account_data", accountData::onGlobal);
+            follow(builder, "room_account_data", accountData::onRoom);
+            follow(builder, "tag_account_data", accountData::onTags);
+            follow(builder, "deleted_pushers", push::onDeletedPusher);
+            follow(builder, "public_rooms", row -> { });
+        } else {
+            follow(builder, "account_data", accountData::onAccountData);
+        }
+        return builder.onResync(this::invalidateAll).onMissingStreams(this::notServed);
+    }
+
+    /** The relay does not serve {@code streams} (of those the client follows): see the class comment. */
+    private void notServed(Set<String> streams) {
+        Set<String> mine = new LinkedHashSet<>(streams);
+        mine.retainAll(schema.streams);
+        missing.set(mine);
+        changes.blind(mine);
+    }
+
+    /**
+     * The streams {@link #attach} follows: those of the built-in catalog of the database's schema (its
+     * {@code thread_subscriptions} and {@code un_partial_stated_*} streams feed no cache here and are not followed).
+     */
+    public List<String> streams() {
+        return schema.streams;
+    }
+
+    /** The database's Synapse schema: {@code synapse-seed} or {@code synapse-current}, as the matching catalog. */
+    public String schema() {
+        return schema.catalog;
     }
 
     private void follow(ReplicationClient.Builder builder, String stream, Consumer<Row> handler) {
@@ -147,22 +181,6 @@ public final class SlavedStores implements AutoCloseable {
     /** The {@link #deviceChanges()} entity of one user's device. */
     public static String deviceKey(String userId, String deviceId) {
         return EntityChanges.deviceKey(userId, deviceId);
-    }
-
-    private static void checkSchema(ConnectionPool pool) {
-        pool.read(c -> {
-            for (String table : TABLES) {
-                try (Statement st = c.createStatement();
-                     ResultSet rs = st.executeQuery("SELECT to_regclass('" + table + "') IS NOT NULL")) {
-                    rs.next();
-                    if (!rs.getBoolean(1)) {
-                        throw new StoreException("the database has no table " + table
-                                + " (apply sql/schema.sql, or point --pg-url at the writer's database)", null);
-                    }
-                }
-            }
-            return null;
-        });
     }
 
     @Override

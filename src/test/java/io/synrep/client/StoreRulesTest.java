@@ -3,6 +3,7 @@ package io.synrep.client;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -10,6 +11,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.NullNode;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /** The stores' pure rules, without a database: the caches key convention, push rule replay, pruning, change caches. */
@@ -108,5 +110,72 @@ class StoreRulesTest {
         assertTrue(changes.users.hasEntityChanged("@x:t", 10_000));
         changes.onRow(row("receipts", 300, receipt, "[300, 2, \"!r:t\", \"m.read\", \"@a:t\", \"$e\", \"{}\"]"));
         assertFalse(changes.users.hasEntityChanged("@x:t", 299));
+    }
+
+    @Test
+    void changeCachesReadBothSchemasFieldNames() throws Exception {
+        EntityChanges changes = new EntityChanges(100);
+        List<String> seedPushers = List.of("position", "id", "user_name", "kind", "app_id");
+        List<String> currentPushers = List.of("position", "stream_id", "user_id", "app_id", "pushkey", "deleted",
+                "instance_name");
+        changes.onRow(row("pushers", 100, seedPushers, "[100, 1, \"@seed:t\", \"http\", \"a\"]"));
+        changes.onRow(row("pushers", 101, currentPushers, "[101, 2, \"@cur:t\", \"a\", \"k\", true, null]"));
+        assertTrue(changes.users.hasEntityChanged("@seed:t", 99));
+        assertTrue(changes.users.hasEntityChanged("@cur:t", 100));
+        assertFalse(changes.users.hasEntityChanged("@other:t", 100), "the user was known: nothing else marked");
+
+        List<String> devices = List.of("position", "stream_id", "user_id", "is_signature", "hosts_calculated",
+                "device_id", "instance_name");
+        changes.onRow(row("device_lists", 102, devices, "[102, 3, \"@d:t\", false, false, \"DEV\", null]"));
+        changes.onRow(row("device_lists", 103, devices, "[103, 4, \"@s:t\", true, false, null, null]"));
+        assertTrue(changes.devices.hasEntityChanged(EntityChanges.deviceKey("@d:t", "DEV"), 101));
+        assertFalse(changes.devices.hasEntityChanged(EntityChanges.deviceKey("@x:t", "X"), 101),
+                "a signature row names no device: the devices cache keeps its knowledge");
+        assertTrue(changes.users.hasEntityChanged("@s:t", 102));
+
+        // current Synapse's state deltas on the events stream mark the member
+        List<String> events = List.of("position", "stream_ordering", "kind", "event_id", "room_id", "type",
+                "state_key", "redacts");
+        changes.onRow(row("events", 104, events,
+                "[104, 5, \"state\", null, \"!r:t\", \"m.room.member\", \"@left:t\", null]"));
+        assertTrue(changes.users.hasEntityChanged("@left:t", 103));
+        assertTrue(changes.rooms.hasEntityChanged("!r:t", 103));
+    }
+
+    @Test
+    void aChangeCacheFedByAStreamTheRelayDoesNotServeAnswersYesUntilItIsServedAgain() throws Exception {
+        EntityChanges changes = new EntityChanges(100);
+        List<String> receipt = List.of("position", "stream_id", "room_id", "receipt_type", "user_id", "event_id",
+                "data");
+        changes.onRow(row("receipts", 100, receipt, "[100, 1, \"!r:t\", \"m.read\", \"@a:t\", \"$e\", \"{}\"]"));
+        assertFalse(changes.users.hasEntityChanged("@x:t", 100));
+        assertFalse(changes.rooms.hasEntityChanged("!other:t", 100));
+
+        changes.blind(Set.of("presence"));
+        assertTrue(changes.users.hasEntityChanged("@x:t", 10_000), "presence feeds users: blind");
+        assertFalse(changes.rooms.hasEntityChanged("!other:t", 100), "rooms are not fed by presence");
+        changes.onRow(row("receipts", 200, receipt, "[200, 2, \"!r:t\", \"m.read\", \"@a:t\", \"$e\", \"{}\"]"));
+        assertTrue(changes.users.hasEntityChanged("@x:t", 10_000), "rows do not cure blindness");
+
+        // served again: the reader resyncs (reset) first, then the stores learn it
+        changes.reset();
+        changes.blind(Set.of());
+        changes.onRow(row("receipts", 300, receipt, "[300, 3, \"!r:t\", \"m.read\", \"@a:t\", \"$e\", \"{}\"]"));
+        assertFalse(changes.users.hasEntityChanged("@x:t", 300));
+    }
+
+    @Test
+    void aReadWhoseStreamIsMissingFailsNamingTheStream() {
+        MissingStreams missing = new MissingStreams();
+        missing.require("receipts", List.of("receipts"));
+        missing.set(Set.of("receipts", "presence"));
+        StoreException e = assertThrows(StoreException.class,
+                () -> missing.require("receipts", List.of("receipts")));
+        assertEquals("stream receipts is not served by the relay: receipts read here would never be invalidated",
+                e.getMessage());
+        missing.require("events", List.of("events", "backfill"));
+        e = assertThrows(StoreException.class,
+                () -> missing.require("pushers", List.of("presence", "receipts")));
+        assertTrue(e.getMessage().startsWith("streams presence, receipts are not served by the relay"), e.getMessage());
     }
 }

@@ -20,11 +20,11 @@ final class StoreGate {
 
     /** Registers the gate before the stores' handlers and the recorder after them, on every stream. */
     ReplicationClient.Builder wrap(ReplicationClient.Builder builder, SlavedStores stores) {
-        for (String s : SlavedStores.STREAMS) {
+        for (String s : stores.streams()) {
             builder.on(s, this::pass);
         }
         stores.attach(builder);
-        for (String s : SlavedStores.STREAMS) {
+        for (String s : stores.streams()) {
             builder.on(s, handled::add);
         }
         return builder;

@@ -28,7 +28,10 @@ import java.util.concurrent.atomic.AtomicReference;
  * from {@code earliest} (the epoch test reads across a new WAL history); otherwise the 410 is a failure.
  */
 final class WorkerTap implements AutoCloseable {
-    static final List<String> STREAMS = SlavedStores.STREAMS;
+    /** The seed catalog's streams: what a worker over the seed schema follows ({@link SlavedStores#streams()}). */
+    static final List<String> STREAMS = List.of("events", "backfill", "receipts", "presence", "user_account_data",
+            "room_account_data", "tag_account_data", "push_rules", "pushers", "deleted_pushers", "caches", "to_device",
+            "public_rooms", "device_lists");
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** One received row; {@code epoch} counts the WAL histories this tap has read (0 = the first). */
