@@ -1,6 +1,7 @@
 package io.synrep.streams;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -222,10 +223,120 @@ class CatalogTest {
     }
 
     @Test
-    void extendsMayOnlyNameBuiltin() throws IOException {
+    void extendsMayOnlyNameBuiltinOrABuiltinCatalog() throws IOException {
         assertProblem("""
                 {"extends": "other", "streams": []}
-                """, "extends");
+                """, "\"extends\"", "\"other\"", "synapse-seed");
+        assertProblem("""
+                {"extends": ["builtin"], "streams": []}
+                """, "\"extends\"");
+    }
+
+    @Test
+    void builtinCatalogsAreNamedAndEachNameHasItsResource() {
+        assertEquals(List.of("synapse-seed"), Catalog.BUILTIN_NAMES);
+        assertTrue(Catalog.BUILTIN_NAMES.contains(Catalog.DEFAULT_BUILTIN));
+        for (String name : Catalog.BUILTIN_NAMES) {
+            assertNotNull(Catalog.class.getResource(Catalog.resource(name)), name);
+            assertFalse(Catalog.builtin(name).streamNames().isEmpty(), name);
+        }
+        assertEquals("/io/synrep/streams/catalog-synapse-seed.json", Catalog.resource("synapse-seed"));
+        assertEquals(Catalog.builtin().rules(), Catalog.builtin("synapse-seed").rules());
+    }
+
+    @Test
+    void anUnknownBuiltinNameIsRefusedWithTheKnownNames() {
+        CatalogException e = assertThrows(CatalogException.class, () -> Catalog.builtin("synapse-2019"));
+        assertTrue(e.getMessage().contains("\"synapse-2019\"") && e.getMessage().contains("synapse-seed"),
+                e.getMessage());
+    }
+
+    @Test
+    void extendsMayNameTheBuiltinCatalog() throws IOException {
+        Path file = write("""
+                {"extends": "synapse-seed", "streams": [
+                  {"name": "widgets", "fields": ["widget_id"], "sources": [{"table": "widgets"}]}]}
+                """);
+        List<String> expected = new java.util.ArrayList<>(SPEC_STREAMS.keySet());
+        expected.add("widgets");
+        assertEquals(expected, Catalog.load(file).streamNames());
+        assertEquals(expected, Catalog.load(file, "synapse-seed").streamNames());
+    }
+
+    @Test
+    void extendsBuiltinMeansTheCatalogTheCallerSelected() throws IOException {
+        Path other = write("""
+                {"streams": [{"name": "alpha", "fields": ["id"], "sources": [{"table": "a"}]},
+                             {"name": "beta", "fields": ["id"], "sources": [{"table": "b"}]}]}
+                """);
+        Map<String, Catalog> builtins = Map.of("synapse-seed", Catalog.builtin(), "other", Catalog.load(other));
+        Path file = write("""
+                {"extends": "builtin", "drop": ["alpha"], "streams": [
+                  {"name": "gamma", "fields": ["id"], "sources": [{"table": "c"}]}]}
+                """);
+        assertEquals(List.of("beta", "gamma"), Catalog.load(file, "other", builtins::get).streamNames());
+        Path named = write("""
+                {"extends": "synapse-seed", "drop": ["events"], "streams": []}
+                """);
+        assertEquals(13, Catalog.load(named, "other", builtins::get).streamNames().size(),
+                "a name means that catalog whatever was selected");
+    }
+
+    @Test
+    void dropRemovesBuiltinStreamsWhileReplacementsKeepTheirPlaceAndAdditionsGoLast() throws IOException {
+        Path file = write("""
+                {"extends": "builtin", "drop": ["public_rooms", "backfill"],
+                 "streams": [
+                   {"name": "widgets", "fields": ["widget_id"], "sources": [{"table": "widgets"}]},
+                   {"name": "presence", "fields": ["stream_id", "user_id"], "sources": [{"table": "my_presence"}]}
+                 ]}
+                """);
+        Catalog c = Catalog.load(file);
+        List<String> expected = new java.util.ArrayList<>(SPEC_STREAMS.keySet());
+        expected.removeAll(List.of("public_rooms", "backfill"));
+        expected.add("widgets");
+        assertEquals(expected, c.streamNames());
+        assertNull(c.rule("public_rooms"));
+        assertEquals("my_presence", c.rule("presence").sources().get(0).table());
+        assertFalse(c.tables().contains("public.public_room_list_stream"));
+        assertTrue(c.tables().contains("public.events"), "events still reads it");
+    }
+
+    @Test
+    void dropNeedsExtends() throws IOException {
+        assertProblem("""
+                {"drop": ["events"], "streams": []}
+                """, "\"drop\"", "needs \"extends\"");
+    }
+
+    @Test
+    void dropMayOnlyNameStreamsOfTheBaseCatalog() throws IOException {
+        assertProblem("""
+                {"extends": "builtin", "drop": ["typing"], "streams": []}
+                """, "\"drop\"", "\"typing\"", "\"synapse-seed\"", "does not have");
+        assertProblem("""
+                {"extends": "builtin", "drop": ["events", "events"], "streams": []}
+                """, "\"events\"", "twice");
+        assertProblem("""
+                {"extends": "builtin", "drop": "events", "streams": []}
+                """, "\"drop\"", "array of strings");
+    }
+
+    @Test
+    void aStreamCannotBeBothDroppedAndDefined() throws IOException {
+        assertProblem("""
+                {"extends": "builtin", "drop": ["receipts"], "streams": [
+                  {"name": "receipts", "fields": ["stream_id"], "sources": [{"table": "receipts_linearized"}]}]}
+                """, "stream \"receipts\"", "both dropped and defined");
+    }
+
+    @Test
+    void theSelectedBuiltinMustExist() throws IOException {
+        Path file = write("""
+                {"extends": "builtin", "streams": []}
+                """);
+        CatalogException e = assertThrows(CatalogException.class, () -> Catalog.load(file, "synapse-2019"));
+        assertTrue(e.getMessage().contains("synapse-2019"), e.getMessage());
     }
 
     // --- invalid catalogs ----------------------------------------------------------------------------------------
