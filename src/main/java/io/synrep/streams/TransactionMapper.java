@@ -60,15 +60,32 @@ public final class TransactionMapper {
     private static final class SourceRoute {
         final StreamRule rule;
         final StreamRule.Source source;
+        /** By field: the column it reads, or null (a constant, or a field only a join fills). */
         final String[] columnOfField;
+        /** By field: whether the source supplies it (a column or a constant); the others wait for a join. */
+        final boolean[] supplied;
+        /** The fields with a constant, and their values. */
+        final int[] constantFields;
+        final Object[] constantValues;
         final ColumnLookup lookup;
 
         SourceRoute(StreamRule rule, StreamRule.Source source, Drift drift) {
             this.rule = rule;
             this.source = source;
-            this.columnOfField = new String[rule.fields().size()];
-            for (int i = 0; i < columnOfField.length; i++) {
-                columnOfField[i] = source.columns().get(rule.fields().get(i));
+            int width = rule.fields().size();
+            this.columnOfField = new String[width];
+            this.supplied = new boolean[width];
+            this.constantFields = new int[source.constants().size()];
+            this.constantValues = new Object[constantFields.length];
+            int c = 0;
+            for (int i = 0; i < width; i++) {
+                String field = rule.fields().get(i);
+                columnOfField[i] = source.columns().get(field);
+                if (source.constants().containsKey(field)) {
+                    constantFields[c] = i;
+                    constantValues[c++] = source.constants().get(field);
+                }
+                supplied[i] = columnOfField[i] != null || source.constants().containsKey(field);
             }
             String table = source.schema() + "." + source.table();
             String[] read = columnOfField;
@@ -262,6 +279,9 @@ public final class TransactionMapper {
                 continue;
             }
             Object[] values = s.lookup.values(row, s.columnOfField.length, screen);
+            for (int c = 0; c < s.constantFields.length; c++) {
+                values[s.constantFields[c]] = s.constantValues[c];
+            }
             if (operation == StreamRule.Operation.DELETE && !identityColumns.isEmpty()) {
                 java.util.Set<String> carried = identityColumns.get(schema + "." + table);
                 if (carried != null) {
@@ -278,7 +298,7 @@ public final class TransactionMapper {
                 byte[][] fields = new byte[values.length][];
                 for (int i = 0; i < values.length; i++) {
                     // fields the source does not supply stay null until a joined row fills them
-                    fields[i] = s.columnOfField[i] == null ? null : encoder.encodeValue(values[i]);
+                    fields[i] = s.supplied[i] ? encoder.encodeValue(values[i]) : null;
                 }
                 buffer.addPending(s.rule.name(), fields);
             }

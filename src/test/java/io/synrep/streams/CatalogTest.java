@@ -470,6 +470,56 @@ class CatalogTest {
     }
 
     @Test
+    void constantsAreParsedAndAreNoColumnsTheTableMustHave() throws IOException {
+        Path file = write("""
+                {"streams": [{"name": "s", "fields": ["id", "room_id", "deleted", "kind", "n"],
+                  "sources": [{"table": "t", "constants": {"room_id": null, "deleted": true, "kind": "k", "n": 2}}]}]}
+                """);
+        Catalog c = Catalog.load(file);
+        StreamRule.Source src = c.rule("s").sources().get(0);
+        Map<String, Object> expected = new LinkedHashMap<>();
+        expected.put("room_id", null);
+        expected.put("deleted", true);
+        expected.put("kind", "k");
+        expected.put("n", 2);
+        assertEquals(expected, src.constants());
+        assertEquals(Map.of("id", "id"), src.columns());
+        assertEquals(Map.of("public.t", Set.of("id")), c.columnsByTable());
+    }
+
+    @Test
+    void constantForAnUnknownField() throws IOException {
+        assertProblem("""
+                {"streams": [{"name": "s", "fields": ["id"],
+                  "sources": [{"table": "t", "constants": {"other": 1}}]}]}
+                """, "stream \"s\"", "source \"t\"", "\"constants\"", "\"other\"", "not one of its fields");
+    }
+
+    @Test
+    void aFieldIsEitherAColumnOrAConstant() throws IOException {
+        assertProblem("""
+                {"streams": [{"name": "s", "fields": ["id", "kind"],
+                  "sources": [{"table": "t", "columns": {"kind": "k"}, "constants": {"kind": "x"}}]}]}
+                """, "stream \"s\"", "\"kind\"", "both \"columns\" and \"constants\"");
+    }
+
+    @Test
+    void constantsAreJsonScalars() throws IOException {
+        assertProblem("""
+                {"streams": [{"name": "s", "fields": ["id", "kind"],
+                  "sources": [{"table": "t", "constants": {"kind": {"a": 1}}}]}]}
+                """, "stream \"s\"", "\"constants.kind\"", "string, a finite number, a boolean or null");
+        assertProblem("""
+                {"streams": [{"name": "s", "fields": ["id", "kind"],
+                  "sources": [{"table": "t", "constants": {"kind": [1]}}]}]}
+                """, "\"constants.kind\"");
+        assertProblem("""
+                {"streams": [{"name": "s", "fields": ["id", "kind"],
+                  "sources": [{"table": "t", "constants": ["kind"]}]}]}
+                """, "stream \"s\"", "\"constants\" must be an object");
+    }
+
+    @Test
     void theMessageNamesTheFile() throws IOException {
         Path file = write("{\"streams\": [{\"name\": \"s\", \"fields\": [\"position\"], \"sources\": [{\"table\": \"t\"}]}]}");
         CatalogException e = assertThrows(CatalogException.class, () -> Catalog.load(file));
