@@ -179,8 +179,8 @@ public final class Catalog {
     }
 
     /**
-     * The columns the rules read, by table ({@code schema.table}): each source's mapped columns and its
-     * {@code where} column, each join's match and value columns. Every catalog table is a key.
+     * The columns the rules read, by table ({@code schema.table}): each source's mapped columns (not its constants)
+     * and its {@code where} columns, each join's match and value columns. Every catalog table is a key.
      */
     public Map<String, Set<String>> columnsByTable() {
         Map<String, Set<String>> out = new LinkedHashMap<>();
@@ -189,9 +189,7 @@ public final class Catalog {
             for (StreamRule.Source s : r.sources()) {
                 Set<String> cols = out.computeIfAbsent(s.schema() + "." + s.table(), k -> new LinkedHashSet<>());
                 cols.addAll(s.columns().values());
-                if (s.where() != null) {
-                    cols.add(s.where().column());
-                }
+                s.where().forEach(f -> cols.add(f.column()));
             }
             for (StreamRule.Join j : r.joins()) {
                 Set<String> cols = out.computeIfAbsent(j.schema() + "." + j.table(), k -> new LinkedHashSet<>());

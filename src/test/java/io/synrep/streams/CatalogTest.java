@@ -107,8 +107,8 @@ class CatalogTest {
     @Test
     void builtinEventsAndBackfillSplitOnStreamOrderingAndJoinStateAndRedactions() {
         Catalog c = Catalog.builtin();
-        StreamRule.Filter events = c.rule("events").sources().get(0).where();
-        StreamRule.Filter backfill = c.rule("backfill").sources().get(0).where();
+        Filter events = c.rule("events").sources().get(0).where().get(0);
+        Filter backfill = c.rule("backfill").sources().get(0).where().get(0);
         assertTrue(events.test(1L) && !events.test(0L) && !events.test(-1L));
         assertTrue(backfill.test(-1L) && !backfill.test(0L) && !backfill.test(1L));
         for (String s : List.of("events", "backfill")) {
@@ -187,7 +187,7 @@ class CatalogTest {
         assertEquals("audit_log", src.table());
         assertEquals(Set.of(StreamRule.Operation.INSERT, StreamRule.Operation.DELETE), src.operations());
         assertEquals(Map.of("id", "id", "who", "actor", "what", "what"), src.columns());
-        assertNull(src.where());
+        assertEquals(List.of(), src.where());
         // operations default to inserts and upserts
         assertEquals(Set.of(StreamRule.Operation.INSERT, StreamRule.Operation.UPDATE),
                 c.rule("widgets").sources().get(0).operations());
@@ -213,7 +213,7 @@ class CatalogTest {
         assertEquals(List.of("stream_id", "room_id", "user_id"), c.rule("receipts").fields());
         assertEquals("my_receipts", c.rule("receipts").sources().get(0).table());
         assertEquals(SPEC_STREAMS.get("events"), c.rule("events").fields());
-        StreamRule.Filter w = c.rule("widgets").sources().get(0).where();
+        Filter w = c.rule("widgets").sources().get(0).where().get(0);
         assertEquals("widget_id", w.column());
         assertTrue(w.test(10) && !w.test(9.5));
         assertTrue(c.tables().contains("public.my_receipts"));
@@ -517,6 +517,63 @@ class CatalogTest {
                 {"streams": [{"name": "s", "fields": ["id", "kind"],
                   "sources": [{"table": "t", "constants": ["kind"]}]}]}
                 """, "stream \"s\"", "\"constants\" must be an object");
+    }
+
+    @Test
+    void whereIsOneConditionOrAnArrayOfThemAndEveryWhereColumnIsRead() throws IOException {
+        Path file = write("""
+                {"streams": [{"name": "s", "fields": ["id"], "sources": [
+                  {"table": "t", "where": {"column": "n", "op": ">=", "value": 2.5}},
+                  {"table": "u", "where": [{"column": "kind", "op": "!=", "value": "m.x"},
+                                           {"column": "flag", "op": "=", "value": false},
+                                           {"column": "gone", "op": "is null"},
+                                           {"column": "here", "op": "Is  Not Null"}]}]}]}
+                """);
+        Catalog c = Catalog.load(file);
+        assertEquals(List.of(new Filter("n", Filter.Op.GE, new java.math.BigDecimal("2.5"))),
+                c.rule("s").sources().get(0).where());
+        assertEquals(List.of(new Filter("kind", Filter.Op.NE, "m.x"), new Filter("flag", Filter.Op.EQ, false),
+                        new Filter("gone", Filter.Op.IS_NULL, null), new Filter("here", Filter.Op.IS_NOT_NULL, null)),
+                c.rule("s").sources().get(1).where());
+        assertEquals(Set.of("id", "n"), c.columnsByTable().get("public.t"));
+        assertEquals(Set.of("id", "kind", "flag", "gone", "here"), c.columnsByTable().get("public.u"));
+    }
+
+    private static String whereCatalog(String where) {
+        return "{\"streams\": [{\"name\": \"s\", \"fields\": [\"id\"], \"sources\": [{\"table\": \"t\", \"where\": "
+                + where + "}]}]}";
+    }
+
+    @Test
+    void textAndBooleanValuesTakeOnlyEqualityOps() throws IOException {
+        assertProblem(whereCatalog("{\"column\": \"kind\", \"op\": \"<\", \"value\": \"m\"}"),
+                "stream \"s\"", "source \"t\"", "\"where\" on \"kind\"", "numeric", "text \"value\" takes only");
+        assertProblem(whereCatalog("{\"column\": \"flag\", \"op\": \">=\", \"value\": true}"),
+                "\"where\" on \"flag\"", "boolean \"value\" takes only");
+    }
+
+    @Test
+    void comparisonsNeedAValueAndNullTestsTakeNone() throws IOException {
+        assertProblem(whereCatalog("{\"column\": \"n\", \"op\": \"=\"}"), "stream \"s\"", "\"where\" on \"n\"",
+                "\"=\" needs a \"value\"");
+        assertProblem(whereCatalog("{\"column\": \"n\", \"op\": \"!=\", \"value\": null}"),
+                "\"where\" on \"n\"", "use \"op\": \"is null\"");
+        assertProblem(whereCatalog("{\"column\": \"n\", \"op\": \"is null\", \"value\": 1}"),
+                "\"where\" on \"n\"", "\"is null\" takes no \"value\"");
+        assertProblem(whereCatalog("{\"column\": \"n\", \"op\": \"is not null\", \"value\": null}"),
+                "\"is not null\" takes no \"value\"");
+    }
+
+    @Test
+    void unknownOpsAndOddValuesAreRefused() throws IOException {
+        assertProblem(whereCatalog("{\"column\": \"n\", \"op\": \"<>\", \"value\": 1}"), "stream \"s\"",
+                "\"<>\" is not one of", "\"is null\"");
+        assertProblem(whereCatalog("{\"column\": \"n\"}"), "\"op\" null is not one of");
+        assertProblem(whereCatalog("{\"column\": \"n\", \"op\": \"=\", \"value\": [1]}"),
+                "\"value\" must be a number, a string or a boolean");
+        assertProblem(whereCatalog("[{\"column\": \"n\", \"op\": \"is null\"}, \"n > 1\"]"), "stream \"s\"",
+                "\"where\" must be an object or an array of objects");
+        assertProblem(whereCatalog("\"n > 1\""), "\"where\" must be an object or an array of objects");
     }
 
     @Test

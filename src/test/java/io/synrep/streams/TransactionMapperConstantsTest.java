@@ -28,7 +28,8 @@ class TransactionMapperConstantsTest {
     @Test
     void constantsOfEveryJsonTypeIncludingNullAreStreamedInsteadOfColumns() throws Exception {
         TransactionMapper mapper = MappedRows.mapper(dir, """
-                {"streams": [{"name": "rooms", "fields": ["seq", "room_id", "deleted", "kind", "weight", "ratio", "big"],
+                {"streams": [{"name": "rooms",
+                  "fields": ["seq", "room_id", "deleted", "kind", "weight", "ratio", "big"],
                   "sources": [{"table": "forgotten", "columns": {"seq": "seq"},
                     "constants": {"room_id": null, "deleted": true, "kind": "forget", "weight": 3, "ratio": 1.5,
                                   "big": 12345678901234567890}}]}]}
@@ -42,7 +43,8 @@ class TransactionMapperConstantsTest {
     @Test
     void sourcesOfOneStreamReadDifferentColumnsAndConstants() throws Exception {
         TransactionMapper mapper = MappedRows.mapper(dir, """
-                {"streams": [{"name": "account_data", "fields": ["stream_id", "user_id", "room_id", "type", "forgotten"],
+                {"streams": [{"name": "account_data",
+                  "fields": ["stream_id", "user_id", "room_id", "type", "forgotten"],
                   "sources": [
                     {"table": "account_data", "columns": {"type": "account_data_type"},
                      "constants": {"room_id": null, "forgotten": false}},
