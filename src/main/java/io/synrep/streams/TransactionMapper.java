@@ -22,7 +22,8 @@ import org.apache.kafka.connect.data.Struct;
 public final class TransactionMapper {
     /**
      * Told when an UPDATE's new row lacks a value the WAL did not carry (an unchanged TOASTed column of a table
-     * whose replica identity is not FULL); the field is streamed as null. Called on the mapping thread.
+     * whose replica identity is not FULL); the field is streamed as null, and a {@code where} condition on it sees
+     * NULL. Called on the mapping thread.
      */
     @FunctionalInterface
     public interface UnavailableListener {
@@ -60,23 +61,63 @@ public final class TransactionMapper {
     private static final class SourceRoute {
         final StreamRule rule;
         final StreamRule.Source source;
+        /** By field: the column it reads, or null (a constant, or a field only a join fills). */
         final String[] columnOfField;
+        /** By field: whether the source supplies it (a column or a constant); the others wait for a join. */
+        final boolean[] supplied;
+        /** The fields with a constant, and their values. */
+        final int[] constantFields;
+        final Object[] constantValues;
         final ColumnLookup lookup;
 
         SourceRoute(StreamRule rule, StreamRule.Source source, Drift drift) {
             this.rule = rule;
             this.source = source;
-            this.columnOfField = new String[rule.fields().size()];
-            for (int i = 0; i < columnOfField.length; i++) {
-                columnOfField[i] = source.columns().get(rule.fields().get(i));
+            int width = rule.fields().size();
+            this.columnOfField = new String[width];
+            this.supplied = new boolean[width];
+            this.constantFields = new int[source.constants().size()];
+            this.constantValues = new Object[constantFields.length];
+            int c = 0;
+            for (int i = 0; i < width; i++) {
+                String field = rule.fields().get(i);
+                columnOfField[i] = source.columns().get(field);
+                if (source.constants().containsKey(field)) {
+                    constantFields[c] = i;
+                    constantValues[c++] = source.constants().get(field);
+                }
+                supplied[i] = columnOfField[i] != null || source.constants().containsKey(field);
             }
+            this.filters = source.where().toArray(Filter[]::new);
             String table = source.schema() + "." + source.table();
-            String[] read = columnOfField;
-            if (source.where() != null) {
-                read = java.util.Arrays.copyOf(columnOfField, columnOfField.length + 1);
-                read[columnOfField.length] = source.where().column();
+            String[] read = java.util.Arrays.copyOf(columnOfField, width + filters.length);
+            for (int k = 0; k < filters.length; k++) {
+                read[width + k] = filters[k].column();
             }
             this.lookup = new ColumnLookup(read, column -> drift.missingColumn(rule.name(), table, column));
+        }
+
+        final Filter[] filters;
+
+        /**
+         * Whether the row passes every filter (filter k reads lookup column {@code width + k}). A column this schema
+         * version lacks fails (the rows are filtered out until the catalog follows, as {@link Drift} says); a value
+         * the WAL did not carry (with {@code update} set) or that a DELETE's old row does not carry (not in
+         * {@code carried}, when given) counts as NULL.
+         */
+        boolean passes(Struct row, Update update, java.util.Set<String> carried) {
+            int width = columnOfField.length;
+            for (int k = 0; k < filters.length; k++) {
+                if (!lookup.has(width + k)) {
+                    return false;
+                }
+                Object v = carried != null && !carried.contains(filters[k].column()) ? null
+                        : lookup.comparable(row, width + k, update);
+                if (!filters[k].test(v)) {
+                    return false;
+                }
+            }
+            return true;
         }
     }
 
@@ -107,8 +148,10 @@ public final class TransactionMapper {
         private Schema schema;
         private Field[] fields;
         private ColumnJson[] representations;
+        /** By column: whether it is a {@code numeric} whose values Debezium hands over as text. */
+        private boolean[] numericText;
 
-        /** @param columns the columns to read (null entries are skipped); a trailing extra one is checked only */
+        /** @param columns the columns to read (null entries are skipped); filter columns follow the fields' */
         ColumnLookup(String[] columns, java.util.function.Consumer<String> onMissing) {
             this.columns = columns;
             this.onMissing = onMissing;
@@ -140,6 +183,41 @@ public final class TransactionMapper {
             return values(row, columns.length, update);
         }
 
+        /** Whether the resolved schema version has column {@code i}. */
+        boolean has(int i) {
+            return fields[i] != null;
+        }
+
+        /**
+         * Column {@code i}'s value as a {@link Filter} compares it: as Debezium hands it over, except that the text of
+         * a {@code numeric} (capture asks for decimals as text) becomes a {@link java.math.BigDecimal}, or a double for
+         * NaN and the infinities. With {@code update} set, a value the WAL did not carry is reported and is null.
+         */
+        Object comparable(Struct row, int i, Update update) {
+            Object v = row.get(fields[i]);
+            if (update != null && v != null && UnavailableValue.is(v)) {
+                update.unavailable(columns[i]);
+                return null;
+            }
+            if (numericText[i] && v instanceof String s) {
+                return switch (s) {
+                    case "NAN" -> Double.NaN;
+                    case "POSITIVE_INFINITY" -> Double.POSITIVE_INFINITY;
+                    case "NEGATIVE_INFINITY" -> Double.NEGATIVE_INFINITY;
+                    default -> decimal(s);
+                };
+            }
+            return v;
+        }
+
+        private static Object decimal(String s) {
+            try {
+                return new java.math.BigDecimal(s);
+            } catch (NumberFormatException e) {
+                return s; // not a number after all: compares as text, so no numeric filter holds
+            }
+        }
+
         /** Resolves the schema's fields; a version lacking a column is reported once. */
         void resolve(Schema s) {
             if (s == schema) {
@@ -147,21 +225,20 @@ public final class TransactionMapper {
             }
             Field[] f = new Field[columns.length];
             ColumnJson[] r = new ColumnJson[columns.length];
+            boolean[] n = new boolean[columns.length];
+            java.util.Set<String> reported = new java.util.HashSet<>();
             for (int i = 0; i < columns.length; i++) {
                 f[i] = columns[i] == null ? null : s.field(columns[i]);
-                if (columns[i] != null && f[i] == null) {
+                if (columns[i] != null && f[i] == null && reported.add(columns[i])) {
                     onMissing.accept(columns[i]);
                 }
                 r[i] = f[i] == null ? null : ColumnJson.of(f[i].schema());
+                n[i] = f[i] != null && ColumnJson.isNumeric(f[i].schema());
             }
             fields = f;
             representations = r;
+            numericText = n;
             schema = s;
-        }
-
-        Object value(Struct row, String column) {
-            Field f = row.schema().field(column);
-            return f == null ? null : row.get(f);
         }
     }
 
@@ -245,6 +322,8 @@ public final class TransactionMapper {
         if (row == null) {
             return;
         }
+        java.util.Set<String> carried = operation == StreamRule.Operation.DELETE && !identityColumns.isEmpty()
+                ? identityColumns.get(schema + "." + table) : null;
         Update screen = null;
         if (operation == StreamRule.Operation.UPDATE) {
             // only an UPDATE's new row can hold Debezium's placeholder for an unchanged TOASTed value
@@ -257,18 +336,17 @@ public final class TransactionMapper {
                 continue;
             }
             s.lookup.resolve(row.schema());
-            StreamRule.Filter filter = s.source.where();
-            if (filter != null && !filter.test(s.lookup.value(row, filter.column()))) {
+            if (!s.passes(row, screen, carried)) {
                 continue;
             }
             Object[] values = s.lookup.values(row, s.columnOfField.length, screen);
-            if (operation == StreamRule.Operation.DELETE && !identityColumns.isEmpty()) {
-                java.util.Set<String> carried = identityColumns.get(schema + "." + table);
-                if (carried != null) {
-                    for (int i = 0; i < values.length; i++) {
-                        if (s.columnOfField[i] != null && !carried.contains(s.columnOfField[i])) {
-                            values[i] = null;
-                        }
+            for (int c = 0; c < s.constantFields.length; c++) {
+                values[s.constantFields[c]] = s.constantValues[c];
+            }
+            if (carried != null) {
+                for (int i = 0; i < values.length; i++) {
+                    if (s.columnOfField[i] != null && !carried.contains(s.columnOfField[i])) {
+                        values[i] = null;
                     }
                 }
             }
@@ -278,7 +356,7 @@ public final class TransactionMapper {
                 byte[][] fields = new byte[values.length][];
                 for (int i = 0; i < values.length; i++) {
                     // fields the source does not supply stay null until a joined row fills them
-                    fields[i] = s.columnOfField[i] == null ? null : encoder.encodeValue(values[i]);
+                    fields[i] = s.supplied[i] ? encoder.encodeValue(values[i]) : null;
                 }
                 buffer.addPending(s.rule.name(), fields);
             }
