@@ -382,6 +382,11 @@ public final class SlotSetup {
         }
     }
 
+    /** A database failure before capture, explained with its likely fix. */
+    public static SetupException explainFailure(CaptureConfig c, SQLException e) {
+        return explain(c, e);
+    }
+
     static SetupException explain(CaptureConfig c, SQLException e) {
         String state = e.getSQLState() == null ? "" : e.getSQLState();
         String hint = switch (state) {

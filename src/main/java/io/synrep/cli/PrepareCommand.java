@@ -1,5 +1,6 @@
 package io.synrep.cli;
 
+import io.synrep.capture.CatalogChoice;
 import io.synrep.capture.Publications;
 import io.synrep.capture.SchemaGaps;
 import io.synrep.capture.SlotSetup;
@@ -58,9 +59,10 @@ final class PrepareCommand {
         }
         CaptureConfig c = o.capture(o.pgUrl, Path.of("."));
         try (Connection conn = SlotSetup.connect(c)) {
-            Catalog catalog = o.catalog;
-            out.println("-- synrep prepare for " + c.maskedUrl() + ", publication " + c.publication() + ", "
-                    + catalog.streamNames().size() + " streams");
+            CatalogChoice choice = CatalogChoice.choose(conn, o.catalogOption);
+            Catalog catalog = choice.catalog();
+            out.println("-- synrep prepare for " + c.maskedUrl() + ", publication " + c.publication() + ", catalog "
+                    + choice.name() + " (" + choice.reason() + "): " + catalog.streamNames().size() + " streams");
             SchemaGaps gaps = SchemaGaps.find(conn, catalog.columnsByTable(), List.of(c.publication()));
             for (String t : gaps.missingTables()) {
                 out.println("-- table " + t + " does not exist: streams " + catalog.streamsReading(t)

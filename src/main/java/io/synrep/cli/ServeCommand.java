@@ -1,6 +1,7 @@
 package io.synrep.cli;
 
 import io.synrep.capture.Capture;
+import io.synrep.capture.CatalogChoice;
 import io.synrep.config.CaptureConfig;
 import io.synrep.config.ConfigKey;
 import io.synrep.config.ConfigKeys;
@@ -68,7 +69,9 @@ final class ServeCommand {
         CaptureConfig capture = o.capture(url, dataDir);
         Relay relay;
         try {
-            relay = Relay.start(capture, o.http, o.retention, o.catalog, o.state(dataDir), o.ops);
+            CatalogChoice choice = o.chooseCatalog(capture);
+            out.println("Catalog " + choice.name() + " (" + choice.reason() + "): " + choice.catalog().streamNames());
+            relay = Relay.start(capture, o.http, o.retention, choice.catalog(), o.state(dataDir), o.ops);
         } catch (RuntimeException e) {
             if (embedded != null) {
                 embedded.close();
@@ -125,7 +128,8 @@ final class ServeCommand {
         String authSecret;
         String slot;
         String publication;
-        Catalog catalog;
+        /** {@value CatalogChoice#DETECT}, a built-in catalog's name, or a catalog file. */
+        String catalogOption;
         Path dataDir;
         StateConfig.Store store;
         Long startLsn;
@@ -172,8 +176,13 @@ final class ServeCommand {
             o.http = o.http.withAuth(o.authSecret == null ? null : Secret.of(o.authSecret));
             o.slot = a.get("slot", "synrep");
             o.publication = a.get("publication", "synrep");
-            String cat = a.get("catalog", null);
-            o.catalog = cat == null ? Catalog.builtin() : Catalog.load(Path.of(cat));
+            o.catalogOption = a.get("catalog", CatalogChoice.DETECT);
+            if (!o.catalogOption.equals(CatalogChoice.DETECT) && !Catalog.BUILTIN_NAMES.contains(o.catalogOption)
+                    && !Files.isReadable(Path.of(o.catalogOption))) {
+                throw new Args.UsageException(a.command() + ": " + a.label("catalog") + " must be "
+                        + CatalogChoice.DETECT + ", one of " + Catalog.BUILTIN_NAMES + " or a readable catalog file, was '"
+                        + o.catalogOption + "'");
+            }
             String dir = a.get("data-dir", null);
             o.dataDir = dir == null ? null : Path.of(dir);
             o.pgPort = (int) a.getLong("pg-port", 0, 0, 65535);
@@ -239,6 +248,15 @@ final class ServeCommand {
                 h = h.withTls(Path.of(cert), Path.of(key));
             }
             return h;
+        }
+
+        /** The catalog to serve on the database {@code c} reads, chosen as {@link CatalogChoice} explains. */
+        CatalogChoice chooseCatalog(CaptureConfig c) {
+            try (java.sql.Connection conn = io.synrep.capture.SlotSetup.connect(c)) {
+                return CatalogChoice.choose(conn, catalogOption);
+            } catch (java.sql.SQLException e) {
+                throw io.synrep.capture.SlotSetup.explainFailure(c, e);
+            }
         }
 
         StateConfig state(Path dir) {

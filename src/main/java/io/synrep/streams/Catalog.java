@@ -27,9 +27,10 @@ public final class Catalog {
     public static final String DEFAULT_BUILTIN = "synapse-seed";
     /**
      * The names of the built-in catalogs, each the resource {@code /io/synrep/streams/catalog-NAME.json}:
-     * {@code synapse-seed} covers the seed-era Synapse schema of {@code sql/schema.sql}.
+     * {@code synapse-seed} covers the seed-era Synapse schema of {@code sql/schema.sql}; {@code synapse-current} the
+     * current Synapse schema (72 and its deltas), with current Synapse's stream names and row fields.
      */
-    public static final List<String> BUILTIN_NAMES = List.of(DEFAULT_BUILTIN);
+    public static final List<String> BUILTIN_NAMES = List.of(DEFAULT_BUILTIN, "synapse-current");
     /** What {@code "extends"} says to mean the built-in catalog the caller selected. */
     static final String SELECTED_BUILTIN = "builtin";
 
@@ -148,6 +149,17 @@ public final class Catalog {
         }
         merged.putAll(own);
         return new Catalog(merged);
+    }
+
+    /** This catalog without the named streams (names it does not have are ignored). */
+    public Catalog without(java.util.Collection<String> streams) {
+        Map<String, StreamRule> kept = new LinkedHashMap<>();
+        for (String name : order) {
+            if (!streams.contains(name)) {
+                kept.put(name, rules.get(name));
+            }
+        }
+        return new Catalog(kept);
     }
 
     /** Rules by stream name, in catalog order. */

@@ -235,9 +235,9 @@ class SynapseAttachIT {
             long r1 = w.receipt(room, user, e1, null);
             long r2 = w.receipt(room, user, e2, null); // the upsert updates the row
             long r3 = w.receipt(room, user, e2, "$thread" + tag);
-            expect("receipts", r1, room, "m.read", user, e1, null, "{\"ts\":" + r1 + "}", "master");
-            expect("receipts", r2, room, "m.read", user, e2, null, "{\"ts\":" + r2 + "}", "master");
-            expect("receipts", r3, room, "m.read", user, e2, "$thread" + tag, "{\"ts\":" + r3 + "}", "master");
+            expect("receipts", r1, room, "m.read", user, e1, null, "json:{\"ts\":" + r1 + "}", "master");
+            expect("receipts", r2, room, "m.read", user, e2, null, "json:{\"ts\":" + r2 + "}", "master");
+            expect("receipts", r3, room, "m.read", user, e2, "$thread" + tag, "json:{\"ts\":" + r3 + "}", "master");
 
             long p1 = w.presence(user, "online");
             long p2 = w.presence(user, "unavailable"); // deletes the older row first
@@ -273,8 +273,8 @@ class SynapseAttachIT {
             long c1 = w.invalidate("get_user_by_id", user);
             long c2 = w.invalidate("cs_cache_fake", room, user);
             w.cleanUpInvalidations(0, c1); // Synapse's 7-day cleanup: no rows
-            expect("caches", c1, "get_user_by_id", "[\"" + user + "\"]", 7, "master");
-            expect("caches", c2, "cs_cache_fake", "[\"" + room + "\",\"" + user + "\"]", 7, "master");
+            expect("caches", c1, "get_user_by_id", "json:[\"" + user + "\"]", 7, "master");
+            expect("caches", c2, "cs_cache_fake", "json:[\"" + room + "\",\"" + user + "\"]", 7, "master");
 
             long t1 = w.toDevice(user, "DEV", "remote" + tag);
             w.ackToDevice(user, "DEV", "remote" + tag, t1);
@@ -323,7 +323,7 @@ class SynapseAttachIT {
                     List<String> parts = new ArrayList<>();
                     for (int i = 1; i < row.size(); i++) {
                         JsonNode v = row.get(i);
-                        parts.add(v.isNull() ? "null" : v.isTextual() ? v.asText() : v.toString());
+                        parts.add(v.isNull() ? "null" : v.isTextual() ? v.asText() : v.isContainerNode() ? "json:" + v : v.toString());
                     }
                     got.add(String.join("|", parts));
                 }
