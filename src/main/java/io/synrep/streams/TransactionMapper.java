@@ -46,10 +46,12 @@ public final class TransactionMapper {
 
     private final Map<String, TableRoutes> routes = new HashMap<>();
     private final UnavailableListener unavailable;
-    private final Map<String, StreamRule> rules = new HashMap<>();
     private final RowEncoder encoder = new RowEncoder();
     private final TransactionBuffer buffer;
-    private final Map<StreamRule.Join, Map<String, byte[][]>> joined = new HashMap<>();
+    /** The joins of each stream with joins, in catalog order. */
+    private final Map<String, List<JoinRoute>> joinsOfStream = new HashMap<>();
+    /** By join slot (compared by identity): the transaction's joined rows by key, their value columns encoded. */
+    private final Map<JoinSlot, Map<String, byte[][]>> joined = new java.util.IdentityHashMap<>();
     private int changes;
 
     /** Routes of one table: the sources and joins it feeds. */
@@ -65,9 +67,11 @@ public final class TransactionMapper {
         final String[] columnOfField;
         /** By field: whether the source supplies it (a column or a constant); the others wait for a join. */
         final boolean[] supplied;
-        /** The fields with a constant, and their values. */
+        /** The fields with a constant, and their values (JSON text of a JSON field already embedded). */
         final int[] constantFields;
         final Object[] constantValues;
+        /** The JSON fields the source reads from columns. */
+        final int[] jsonFields;
         final ColumnLookup lookup;
 
         SourceRoute(StreamRule rule, StreamRule.Source source, Drift drift) {
@@ -79,15 +83,21 @@ public final class TransactionMapper {
             this.constantFields = new int[source.constants().size()];
             this.constantValues = new Object[constantFields.length];
             int c = 0;
+            List<Integer> json = new ArrayList<>();
             for (int i = 0; i < width; i++) {
                 String field = rule.fields().get(i);
                 columnOfField[i] = source.columns().get(field);
+                boolean isJson = rule.json().contains(field);
                 if (source.constants().containsKey(field)) {
+                    Object v = source.constants().get(field);
                     constantFields[c] = i;
-                    constantValues[c++] = source.constants().get(field);
+                    constantValues[c++] = isJson ? JsonText.embed(v) : v;
+                } else if (isJson && columnOfField[i] != null) {
+                    json.add(i);
                 }
                 supplied[i] = columnOfField[i] != null || source.constants().containsKey(field);
             }
+            this.jsonFields = json.stream().mapToInt(Integer::intValue).toArray();
             this.filters = source.where().toArray(Filter[]::new);
             String table = source.schema() + "." + source.table();
             String[] read = java.util.Arrays.copyOf(columnOfField, width + filters.length);
@@ -121,17 +131,40 @@ public final class TransactionMapper {
         }
     }
 
+    /**
+     * What joined rows are kept under: streams with equal joins whose values encode alike (events and backfill) share
+     * one slot, and so one copy of the rows. Interned when the mapper is built.
+     */
+    private record JoinSlot(StreamRule.Join join, List<Boolean> json) {}
+
     private static final class JoinRoute {
         final StreamRule.Join join;
+        final JoinSlot slot;
+        /** The stream's field index of each match field and of each field the join fills. */
+        final int[] matchFields;
+        final int[] valueFields;
         final String[] matchColumns;
         final String[] valueColumns;
+        /** By value column: whether the field it fills is a JSON field. */
+        final boolean[] jsonValue;
         final ColumnLookup matchLookup;
         final ColumnLookup valueLookup;
 
-        JoinRoute(StreamRule rule, StreamRule.Join join, Drift drift) {
+        JoinRoute(StreamRule rule, StreamRule.Join join, Drift drift, Map<JoinSlot, JoinSlot> slots) {
             this.join = join;
             this.matchColumns = join.match().keySet().toArray(String[]::new);
             this.valueColumns = join.columns().values().toArray(String[]::new);
+            this.matchFields = join.match().values().stream().mapToInt(rule.fields()::indexOf).toArray();
+            this.valueFields = join.columns().keySet().stream().mapToInt(rule.fields()::indexOf).toArray();
+            this.jsonValue = new boolean[valueColumns.length];
+            List<Boolean> json = new ArrayList<>();
+            int v = 0;
+            for (String field : join.columns().keySet()) {
+                jsonValue[v++] = rule.json().contains(field);
+                json.add(rule.json().contains(field));
+            }
+            JoinSlot candidate = new JoinSlot(join, List.copyOf(json));
+            this.slot = slots.computeIfAbsent(candidate, k -> candidate);
             String table = join.schema() + "." + join.table();
             this.matchLookup = new ColumnLookup(matchColumns, c -> drift.missingColumn(rule.name(), table, c));
             this.valueLookup = new ColumnLookup(valueColumns, c -> drift.missingColumn(rule.name(), table, c));
@@ -283,15 +316,16 @@ public final class TransactionMapper {
     public TransactionMapper(Catalog catalog, TransactionBuffer buffer, Drift drift, UnavailableListener unavailable) {
         this.buffer = buffer;
         this.unavailable = unavailable;
+        Map<JoinSlot, JoinSlot> slots = new HashMap<>();
         for (StreamRule rule : catalog.rules().values()) {
-            rules.put(rule.name(), rule);
             for (StreamRule.Source s : rule.sources()) {
                 routes.computeIfAbsent(s.schema() + "." + s.table(), k -> new TableRoutes()).sources
                         .add(new SourceRoute(rule, s, drift));
             }
             for (StreamRule.Join j : rule.joins()) {
-                routes.computeIfAbsent(j.schema() + "." + j.table(), k -> new TableRoutes()).joins
-                        .add(new JoinRoute(rule, j, drift));
+                JoinRoute route = new JoinRoute(rule, j, drift, slots);
+                routes.computeIfAbsent(j.schema() + "." + j.table(), k -> new TableRoutes()).joins.add(route);
+                joinsOfStream.computeIfAbsent(rule.name(), k -> new ArrayList<>()).add(route);
             }
         }
     }
@@ -340,6 +374,9 @@ public final class TransactionMapper {
                 continue;
             }
             Object[] values = s.lookup.values(row, s.columnOfField.length, screen);
+            for (int i : s.jsonFields) {
+                values[i] = JsonText.embed(values[i]);
+            }
             for (int c = 0; c < s.constantFields.length; c++) {
                 values[s.constantFields[c]] = s.constantValues[c];
             }
@@ -371,11 +408,11 @@ public final class TransactionMapper {
                 Object[] vals = j.valueLookup.values(row, screen);
                 byte[][] encodedVals = new byte[vals.length][];
                 for (int i = 0; i < vals.length; i++) {
-                    encodedVals[i] = encoder.encodeValue(vals[i]);
+                    encodedVals[i] = encoder.encodeValue(j.jsonValue[i] ? JsonText.embed(vals[i]) : vals[i]);
                 }
                 String key = key(keyParts);
                 if (key != null) {
-                    joined.computeIfAbsent(j.join, k -> new HashMap<>()).put(key, encodedVals);
+                    joined.computeIfAbsent(j.slot, k -> new HashMap<>()).put(key, encodedVals);
                 }
             }
         }
@@ -400,8 +437,8 @@ public final class TransactionMapper {
     /** Completes the transaction: fills joined fields, encodes, and resets for the next one. */
     public Transaction finish(long position) {
         for (String stream : buffer.pendingStreams()) {
-            StreamRule rule = rules.get(stream);
-            buffer.forEachPending(stream, fields -> buffer.add(stream, joinedTail(rule, fields)));
+            List<JoinRoute> joins = joinsOfStream.get(stream);
+            buffer.forEachPending(stream, fields -> buffer.add(stream, joinedTail(joins, fields)));
         }
         Transaction tx = buffer.finish(position);
         joined.clear();
@@ -416,26 +453,23 @@ public final class TransactionMapper {
         changes = 0;
     }
 
-    private byte[] joinedTail(StreamRule rule, byte[][] fields) {
-        List<String> names = rule.fields();
-        for (StreamRule.Join j : rule.joins()) {
-            Map<String, byte[][]> rows = joined.get(j);
+    private byte[] joinedTail(List<JoinRoute> joins, byte[][] fields) {
+        for (JoinRoute j : joins) {
+            Map<String, byte[][]> rows = joined.get(j.slot);
             if (rows == null) {
                 continue;
             }
-            byte[][] keyParts = new byte[j.match().size()][];
-            int k = 0;
-            for (String field : j.match().values()) {
-                keyParts[k++] = fields[names.indexOf(field)];
+            byte[][] keyParts = new byte[j.matchFields.length][];
+            for (int k = 0; k < keyParts.length; k++) {
+                keyParts[k] = fields[j.matchFields[k]];
             }
             String key = key(keyParts);
             byte[][] found = key == null ? null : rows.get(key);
             if (found == null) {
                 continue;
             }
-            int c = 0;
-            for (String field : j.columns().keySet()) {
-                fields[names.indexOf(field)] = found[c++];
+            for (int c = 0; c < found.length; c++) {
+                fields[j.valueFields[c]] = found[c];
             }
         }
         int size = 0;

@@ -577,6 +577,22 @@ class CatalogTest {
     }
 
     @Test
+    void jsonFieldsAreFieldsOfTheStream() throws IOException {
+        Path file = write("""
+                {"streams": [{"name": "s", "fields": ["id", "content", "data"], "json": ["content", "data"],
+                  "sources": [{"table": "t"}]}]}
+                """);
+        assertEquals(Set.of("content", "data"), Catalog.load(file).rule("s").json());
+        assertEquals(Set.of(), Catalog.builtin().rule("receipts").json());
+        assertProblem("""
+                {"streams": [{"name": "s", "fields": ["id"], "json": ["content"], "sources": [{"table": "t"}]}]}
+                """, "stream \"s\"", "\"json\" names \"content\"", "not one of its fields");
+        assertProblem("""
+                {"streams": [{"name": "s", "fields": ["id"], "json": "id", "sources": [{"table": "t"}]}]}
+                """, "stream \"s\"", "\"json\" must be an array of strings");
+    }
+
+    @Test
     void theMessageNamesTheFile() throws IOException {
         Path file = write("{\"streams\": [{\"name\": \"s\", \"fields\": [\"position\"], \"sources\": [{\"table\": \"t\"}]}]}");
         CatalogException e = assertThrows(CatalogException.class, () -> Catalog.load(file));
