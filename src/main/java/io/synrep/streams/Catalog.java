@@ -7,6 +7,8 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -213,23 +215,24 @@ public final class Catalog {
     }
 
     /**
-     * The operations the catalog needs from each table ({@code schema.table}): the union of its sources' operations;
-     * a table read only by joins needs INSERTs (joined rows are written with the row they fill).
+     * The operations the rules need from each table ({@code schema.table}), in {@link #tables()} order: what a
+     * publication must publish for it. A source table needs the union of its sources' {@code operations}; a join
+     * table needs {@link StreamRule.Operation#INSERT}, because a joined row is written in the same transaction as the
+     * row it fills (Synapse inserts a state or redaction row with its event), so an UPDATE or DELETE of a joined row
+     * is never needed. A table that is both needs both. Unmodifiable sets.
      */
     public Map<String, Set<StreamRule.Operation>> operationsByTable() {
-        Map<String, Set<StreamRule.Operation>> out = new LinkedHashMap<>();
+        Map<String, Set<StreamRule.Operation>> ops = new LinkedHashMap<>();
         for (String name : order) {
             StreamRule r = rules.get(name);
-            for (StreamRule.Source s : r.sources()) {
-                out.computeIfAbsent(s.schema() + "." + s.table(),
-                        k -> java.util.EnumSet.noneOf(StreamRule.Operation.class)).addAll(s.operations());
-            }
-            for (StreamRule.Join j : r.joins()) {
-                out.computeIfAbsent(j.schema() + "." + j.table(),
-                        k -> java.util.EnumSet.noneOf(StreamRule.Operation.class)).add(StreamRule.Operation.INSERT);
-            }
+            r.sources().forEach(s -> ops.computeIfAbsent(s.schema() + "." + s.table(),
+                    k -> EnumSet.noneOf(StreamRule.Operation.class)).addAll(s.operations()));
+            r.joins().forEach(j -> ops.computeIfAbsent(j.schema() + "." + j.table(),
+                    k -> EnumSet.noneOf(StreamRule.Operation.class)).add(StreamRule.Operation.INSERT));
         }
-        return out;
+        Map<String, Set<StreamRule.Operation>> out = new LinkedHashMap<>();
+        ops.forEach((table, set) -> out.put(table, Collections.unmodifiableSet(set)));
+        return Collections.unmodifiableMap(out);
     }
 
     /** The streams that read a table ({@code schema.table}) as a source or a join, in catalog order. */

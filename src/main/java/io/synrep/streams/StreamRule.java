@@ -14,8 +14,12 @@ import java.util.regex.Pattern;
 /**
  * One stream: its name, ordered field names (after the implicit position column), the tables whose changes
  * produce its rows, and joins that fill fields from other tables' rows in the same transaction.
+ *
+ * @param json the fields whose text values are JSON to embed as such ({@link JsonText}), whichever source or join
+ *             fills them
  */
-public record StreamRule(String name, List<String> fields, List<Source> sources, List<Join> joins) {
+public record StreamRule(String name, List<String> fields, List<Source> sources, List<Join> joins,
+                         Set<String> json) {
     private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9_]{0,63}");
 
     /** Row-producing operations. */
@@ -61,6 +65,17 @@ public record StreamRule(String name, List<String> fields, List<Source> sources,
         }
         if (fields.contains("position") || fields.size() != Set.copyOf(fields).size()) {
             throw new CatalogException(at + ": \"fields\" must be distinct and must not contain \"position\" (it is implicit)");
+        }
+        Set<String> json = new java.util.LinkedHashSet<>();
+        JsonNode jsonNode = s.get("json");
+        if (jsonNode != null && !jsonNode.isNull()) {
+            for (String f : Catalog.strings(jsonNode, "json", at)) {
+                if (!fields.contains(f)) {
+                    throw new CatalogException(at + ": \"json\" names \"" + f + "\", which is not one of its fields "
+                            + fields);
+                }
+                json.add(f);
+            }
         }
         JsonNode srcs = s.get("sources");
         if (srcs == null || !srcs.isArray() || srcs.isEmpty()) {
@@ -123,7 +138,8 @@ public record StreamRule(String name, List<String> fields, List<Source> sources,
             sources.add(new Source(src.path("schema").asText("public"), table, Set.copyOf(ops), List.copyOf(filters),
                     Map.copyOf(cols), constants));
         }
-        return new StreamRule(name, List.copyOf(fields), List.copyOf(sources), List.copyOf(joins));
+        return new StreamRule(name, List.copyOf(fields), List.copyOf(sources), List.copyOf(joins),
+                Collections.unmodifiableSet(json));
     }
 
     /** A source's {@code "constants"}: field to JSON scalar, as Java values the row encoder writes alike. */

@@ -7,8 +7,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.kafka.connect.data.Field;
-import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.Struct;
 
 /**
@@ -46,10 +44,12 @@ public final class TransactionMapper {
 
     private final Map<String, TableRoutes> routes = new HashMap<>();
     private final UnavailableListener unavailable;
-    private final Map<String, StreamRule> rules = new HashMap<>();
     private final RowEncoder encoder = new RowEncoder();
     private final TransactionBuffer buffer;
-    private final Map<StreamRule.Join, Map<String, byte[][]>> joined = new HashMap<>();
+    /** The joins of each stream with joins, in catalog order. */
+    private final Map<String, List<JoinRoute>> joinsOfStream = new HashMap<>();
+    /** By join slot (compared by identity): the transaction's joined rows by key, their value columns encoded. */
+    private final Map<JoinSlot, Map<String, byte[][]>> joined = new java.util.IdentityHashMap<>();
     private int changes;
 
     /** Routes of one table: the sources and joins it feeds. */
@@ -58,196 +58,53 @@ public final class TransactionMapper {
         final List<JoinRoute> joins = new ArrayList<>();
     }
 
-    private static final class SourceRoute {
-        final StreamRule rule;
-        final StreamRule.Source source;
-        /** By field: the column it reads, or null (a constant, or a field only a join fills). */
-        final String[] columnOfField;
-        /** By field: whether the source supplies it (a column or a constant); the others wait for a join. */
-        final boolean[] supplied;
-        /** The fields with a constant, and their values. */
-        final int[] constantFields;
-        final Object[] constantValues;
-        final ColumnLookup lookup;
-
-        SourceRoute(StreamRule rule, StreamRule.Source source, Drift drift) {
-            this.rule = rule;
-            this.source = source;
-            int width = rule.fields().size();
-            this.columnOfField = new String[width];
-            this.supplied = new boolean[width];
-            this.constantFields = new int[source.constants().size()];
-            this.constantValues = new Object[constantFields.length];
-            int c = 0;
-            for (int i = 0; i < width; i++) {
-                String field = rule.fields().get(i);
-                columnOfField[i] = source.columns().get(field);
-                if (source.constants().containsKey(field)) {
-                    constantFields[c] = i;
-                    constantValues[c++] = source.constants().get(field);
-                }
-                supplied[i] = columnOfField[i] != null || source.constants().containsKey(field);
-            }
-            this.filters = source.where().toArray(Filter[]::new);
-            String table = source.schema() + "." + source.table();
-            String[] read = java.util.Arrays.copyOf(columnOfField, width + filters.length);
-            for (int k = 0; k < filters.length; k++) {
-                read[width + k] = filters[k].column();
-            }
-            this.lookup = new ColumnLookup(read, column -> drift.missingColumn(rule.name(), table, column));
-        }
-
-        final Filter[] filters;
-
-        /**
-         * Whether the row passes every filter (filter k reads lookup column {@code width + k}). A column this schema
-         * version lacks fails (the rows are filtered out until the catalog follows, as {@link Drift} says); a value
-         * the WAL did not carry (with {@code update} set) or that a DELETE's old row does not carry (not in
-         * {@code carried}, when given) counts as NULL.
-         */
-        boolean passes(Struct row, Update update, java.util.Set<String> carried) {
-            int width = columnOfField.length;
-            for (int k = 0; k < filters.length; k++) {
-                if (!lookup.has(width + k)) {
-                    return false;
-                }
-                Object v = carried != null && !carried.contains(filters[k].column()) ? null
-                        : lookup.comparable(row, width + k, update);
-                if (!filters[k].test(v)) {
-                    return false;
-                }
-            }
-            return true;
-        }
-    }
+    /**
+     * What joined rows are kept under: streams with equal joins whose values encode alike (events and backfill) share
+     * one slot, and so one copy of the rows. Interned when the mapper is built.
+     */
+    private record JoinSlot(StreamRule.Join join, List<Boolean> json) {}
 
     private static final class JoinRoute {
         final StreamRule.Join join;
+        final JoinSlot slot;
+        /** The stream's field index of each match field and of each field the join fills. */
+        final int[] matchFields;
+        final int[] valueFields;
         final String[] matchColumns;
         final String[] valueColumns;
+        /** By value column: whether the field it fills is a JSON field. */
+        final boolean[] jsonValue;
         final ColumnLookup matchLookup;
         final ColumnLookup valueLookup;
 
-        JoinRoute(StreamRule rule, StreamRule.Join join, Drift drift) {
+        JoinRoute(StreamRule rule, StreamRule.Join join, Drift drift, Map<JoinSlot, JoinSlot> slots) {
             this.join = join;
             this.matchColumns = join.match().keySet().toArray(String[]::new);
             this.valueColumns = join.columns().values().toArray(String[]::new);
+            this.matchFields = join.match().values().stream().mapToInt(rule.fields()::indexOf).toArray();
+            this.valueFields = join.columns().keySet().stream().mapToInt(rule.fields()::indexOf).toArray();
+            this.jsonValue = new boolean[valueColumns.length];
+            List<Boolean> json = new ArrayList<>();
+            int v = 0;
+            for (String field : join.columns().keySet()) {
+                jsonValue[v++] = rule.json().contains(field);
+                json.add(rule.json().contains(field));
+            }
+            JoinSlot candidate = new JoinSlot(join, List.copyOf(json));
+            this.slot = slots.computeIfAbsent(candidate, k -> candidate);
             String table = join.schema() + "." + join.table();
             this.matchLookup = new ColumnLookup(matchColumns, c -> drift.missingColumn(rule.name(), table, c));
             this.valueLookup = new ColumnLookup(valueColumns, c -> drift.missingColumn(rule.name(), table, c));
         }
     }
 
-    /**
-     * Resolves column names to Connect fields once per table schema version (Debezium builds a new schema when a
-     * Relation message shows the table changed), and reports the columns a new version lacks.
-     */
-    private static final class ColumnLookup {
-        private final String[] columns;
-        private final java.util.function.Consumer<String> onMissing;
-        private Schema schema;
-        private Field[] fields;
-        private ColumnJson[] representations;
-        /** By column: whether it is a {@code numeric} whose values Debezium hands over as text. */
-        private boolean[] numericText;
-
-        /** @param columns the columns to read (null entries are skipped); filter columns follow the fields' */
-        ColumnLookup(String[] columns, java.util.function.Consumer<String> onMissing) {
-            this.columns = columns;
-            this.onMissing = onMissing;
-        }
-
-        /**
-         * The values of the first {@code width} columns, for a row of any schema version, in their documented
-         * representation ({@link ColumnJson}). With {@code update} set, Debezium's placeholders for values the WAL
-         * did not carry become null and are reported to it.
-         */
-        Object[] values(Struct row, int width, Update update) {
-            resolve(row.schema());
-            Object[] out = new Object[width];
-            for (int i = 0; i < width; i++) {
-                Field f = fields[i];
-                if (f != null) {
-                    Object v = row.get(f);
-                    if (update != null && v != null && UnavailableValue.is(v)) {
-                        update.unavailable(columns[i]);
-                        v = null;
-                    }
-                    out[i] = representations[i].apply(v);
-                }
-            }
-            return out;
-        }
-
-        Object[] values(Struct row, Update update) {
-            return values(row, columns.length, update);
-        }
-
-        /** Whether the resolved schema version has column {@code i}. */
-        boolean has(int i) {
-            return fields[i] != null;
-        }
-
-        /**
-         * Column {@code i}'s value as a {@link Filter} compares it: as Debezium hands it over, except that the text of
-         * a {@code numeric} (capture asks for decimals as text) becomes a {@link java.math.BigDecimal}, or a double for
-         * NaN and the infinities. With {@code update} set, a value the WAL did not carry is reported and is null.
-         */
-        Object comparable(Struct row, int i, Update update) {
-            Object v = row.get(fields[i]);
-            if (update != null && v != null && UnavailableValue.is(v)) {
-                update.unavailable(columns[i]);
-                return null;
-            }
-            if (numericText[i] && v instanceof String s) {
-                return switch (s) {
-                    case "NAN" -> Double.NaN;
-                    case "POSITIVE_INFINITY" -> Double.POSITIVE_INFINITY;
-                    case "NEGATIVE_INFINITY" -> Double.NEGATIVE_INFINITY;
-                    default -> decimal(s);
-                };
-            }
-            return v;
-        }
-
-        private static Object decimal(String s) {
-            try {
-                return new java.math.BigDecimal(s);
-            } catch (NumberFormatException e) {
-                return s; // not a number after all: compares as text, so no numeric filter holds
-            }
-        }
-
-        /** Resolves the schema's fields; a version lacking a column is reported once. */
-        void resolve(Schema s) {
-            if (s == schema) {
-                return;
-            }
-            Field[] f = new Field[columns.length];
-            ColumnJson[] r = new ColumnJson[columns.length];
-            boolean[] n = new boolean[columns.length];
-            java.util.Set<String> reported = new java.util.HashSet<>();
-            for (int i = 0; i < columns.length; i++) {
-                f[i] = columns[i] == null ? null : s.field(columns[i]);
-                if (columns[i] != null && f[i] == null && reported.add(columns[i])) {
-                    onMissing.accept(columns[i]);
-                }
-                r[i] = f[i] == null ? null : ColumnJson.of(f[i].schema());
-                n[i] = f[i] != null && ColumnJson.isNumeric(f[i].schema());
-            }
-            fields = f;
-            representations = r;
-            numericText = n;
-            schema = s;
-        }
-    }
-
     /** The table of the UPDATE being mapped, for reporting unavailable values. */
-    private final class Update {
+    private final class Update implements java.util.function.Consumer<String> {
         String schema;
         String table;
 
-        void unavailable(String column) {
+        @Override
+        public void accept(String column) {
             TransactionMapper.this.unavailable.unavailable(schema, table, column);
         }
     }
@@ -283,15 +140,16 @@ public final class TransactionMapper {
     public TransactionMapper(Catalog catalog, TransactionBuffer buffer, Drift drift, UnavailableListener unavailable) {
         this.buffer = buffer;
         this.unavailable = unavailable;
+        Map<JoinSlot, JoinSlot> slots = new HashMap<>();
         for (StreamRule rule : catalog.rules().values()) {
-            rules.put(rule.name(), rule);
             for (StreamRule.Source s : rule.sources()) {
                 routes.computeIfAbsent(s.schema() + "." + s.table(), k -> new TableRoutes()).sources
                         .add(new SourceRoute(rule, s, drift));
             }
             for (StreamRule.Join j : rule.joins()) {
-                routes.computeIfAbsent(j.schema() + "." + j.table(), k -> new TableRoutes()).joins
-                        .add(new JoinRoute(rule, j, drift));
+                JoinRoute route = new JoinRoute(rule, j, drift, slots);
+                routes.computeIfAbsent(j.schema() + "." + j.table(), k -> new TableRoutes()).joins.add(route);
+                joinsOfStream.computeIfAbsent(rule.name(), k -> new ArrayList<>()).add(route);
             }
         }
     }
@@ -335,28 +193,17 @@ public final class TransactionMapper {
             if (!s.source.operations().contains(operation)) {
                 continue;
             }
-            s.lookup.resolve(row.schema());
             if (!s.passes(row, screen, carried)) {
                 continue;
             }
-            Object[] values = s.lookup.values(row, s.columnOfField.length, screen);
-            for (int c = 0; c < s.constantFields.length; c++) {
-                values[s.constantFields[c]] = s.constantValues[c];
-            }
-            if (carried != null) {
-                for (int i = 0; i < values.length; i++) {
-                    if (s.columnOfField[i] != null && !carried.contains(s.columnOfField[i])) {
-                        values[i] = null;
-                    }
-                }
-            }
+            Object[] values = s.values(row, screen, carried);
             if (s.rule.joins().isEmpty()) {
                 buffer.add(s.rule.name(), encoder.encodeTail(values));
             } else {
                 byte[][] fields = new byte[values.length][];
                 for (int i = 0; i < values.length; i++) {
                     // fields the source does not supply stay null until a joined row fills them
-                    fields[i] = s.supplied[i] ? encoder.encodeValue(values[i]) : null;
+                    fields[i] = s.supplies(i) ? encoder.encodeValue(values[i]) : null;
                 }
                 buffer.addPending(s.rule.name(), fields);
             }
@@ -371,11 +218,11 @@ public final class TransactionMapper {
                 Object[] vals = j.valueLookup.values(row, screen);
                 byte[][] encodedVals = new byte[vals.length][];
                 for (int i = 0; i < vals.length; i++) {
-                    encodedVals[i] = encoder.encodeValue(vals[i]);
+                    encodedVals[i] = encoder.encodeValue(j.jsonValue[i] ? JsonText.embed(vals[i]) : vals[i]);
                 }
                 String key = key(keyParts);
                 if (key != null) {
-                    joined.computeIfAbsent(j.join, k -> new HashMap<>()).put(key, encodedVals);
+                    joined.computeIfAbsent(j.slot, k -> new HashMap<>()).put(key, encodedVals);
                 }
             }
         }
@@ -400,8 +247,8 @@ public final class TransactionMapper {
     /** Completes the transaction: fills joined fields, encodes, and resets for the next one. */
     public Transaction finish(long position) {
         for (String stream : buffer.pendingStreams()) {
-            StreamRule rule = rules.get(stream);
-            buffer.forEachPending(stream, fields -> buffer.add(stream, joinedTail(rule, fields)));
+            List<JoinRoute> joins = joinsOfStream.get(stream);
+            buffer.forEachPending(stream, fields -> buffer.add(stream, joinedTail(joins, fields)));
         }
         Transaction tx = buffer.finish(position);
         joined.clear();
@@ -416,26 +263,23 @@ public final class TransactionMapper {
         changes = 0;
     }
 
-    private byte[] joinedTail(StreamRule rule, byte[][] fields) {
-        List<String> names = rule.fields();
-        for (StreamRule.Join j : rule.joins()) {
-            Map<String, byte[][]> rows = joined.get(j);
+    private byte[] joinedTail(List<JoinRoute> joins, byte[][] fields) {
+        for (JoinRoute j : joins) {
+            Map<String, byte[][]> rows = joined.get(j.slot);
             if (rows == null) {
                 continue;
             }
-            byte[][] keyParts = new byte[j.match().size()][];
-            int k = 0;
-            for (String field : j.match().values()) {
-                keyParts[k++] = fields[names.indexOf(field)];
+            byte[][] keyParts = new byte[j.matchFields.length][];
+            for (int k = 0; k < keyParts.length; k++) {
+                keyParts[k] = fields[j.matchFields[k]];
             }
             String key = key(keyParts);
             byte[][] found = key == null ? null : rows.get(key);
             if (found == null) {
                 continue;
             }
-            int c = 0;
-            for (String field : j.columns().keySet()) {
-                fields[names.indexOf(field)] = found[c++];
+            for (int c = 0; c < found.length; c++) {
+                fields[j.valueFields[c]] = found[c];
             }
         }
         int size = 0;

@@ -160,6 +160,27 @@ class CatalogTest {
     }
 
     @Test
+    void operationsByTableAreTheSourcesUnionAndInsertsForJoins() throws IOException {
+        Path file = write("""
+                {"streams": [
+                  {"name": "a", "fields": ["id", "note"], "sources": [{"table": "t", "operations": ["insert"]}],
+                   "joins": [{"table": "notes", "match": {"id": "id"}, "columns": {"note": "body"}}]},
+                  {"name": "b", "fields": ["id"], "sources": [{"table": "t", "operations": ["delete"]},
+                                                               {"schema": "s", "table": "u"}]},
+                  {"name": "c", "fields": ["id"], "sources": [{"table": "notes", "operations": ["delete"]}]}]}
+                """);
+        Map<String, Set<StreamRule.Operation>> ops = Catalog.load(file).operationsByTable();
+        assertEquals(List.of("public.t", "public.notes", "s.u"), List.copyOf(ops.keySet()));
+        assertEquals(Set.of(StreamRule.Operation.INSERT, StreamRule.Operation.DELETE), ops.get("public.t"));
+        assertEquals(Set.of(StreamRule.Operation.INSERT, StreamRule.Operation.DELETE), ops.get("public.notes"),
+                "a join needs inserts, a source its own operations");
+        assertEquals(Set.of(StreamRule.Operation.INSERT, StreamRule.Operation.UPDATE), ops.get("s.u"));
+        assertEquals(Set.of(StreamRule.Operation.INSERT), Catalog.builtin().operationsByTable()
+                .get("public.state_events"), "read only by joins");
+        assertEquals(Catalog.builtin().tables(), Catalog.builtin().operationsByTable().keySet());
+    }
+
+    @Test
     void unknownStreamHasNoRule() {
         assertNull(Catalog.builtin().rule("typing"));
         assertNull(Catalog.builtin().rule("federation"));
@@ -574,6 +595,22 @@ class CatalogTest {
         assertProblem(whereCatalog("[{\"column\": \"n\", \"op\": \"is null\"}, \"n > 1\"]"), "stream \"s\"",
                 "\"where\" must be an object or an array of objects");
         assertProblem(whereCatalog("\"n > 1\""), "\"where\" must be an object or an array of objects");
+    }
+
+    @Test
+    void jsonFieldsAreFieldsOfTheStream() throws IOException {
+        Path file = write("""
+                {"streams": [{"name": "s", "fields": ["id", "content", "data"], "json": ["content", "data"],
+                  "sources": [{"table": "t"}]}]}
+                """);
+        assertEquals(Set.of("content", "data"), Catalog.load(file).rule("s").json());
+        assertEquals(Set.of(), Catalog.builtin().rule("receipts").json());
+        assertProblem("""
+                {"streams": [{"name": "s", "fields": ["id"], "json": ["content"], "sources": [{"table": "t"}]}]}
+                """, "stream \"s\"", "\"json\" names \"content\"", "not one of its fields");
+        assertProblem("""
+                {"streams": [{"name": "s", "fields": ["id"], "json": "id", "sources": [{"table": "t"}]}]}
+                """, "stream \"s\"", "\"json\" must be an array of strings");
     }
 
     @Test
