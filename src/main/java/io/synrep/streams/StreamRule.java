@@ -34,9 +34,19 @@ public record StreamRule(String name, List<String> fields, List<Source> sources,
      *                  a {@link String}, {@link Boolean}, an integral {@link Number} ({@link Integer}, {@link Long} or
      *                  {@link java.math.BigInteger}), a finite {@link Double}, or null for SQL NULL; unmodifiable,
      *                  in catalog order. No field is in both maps.
+     * @param updateWhenChanged columns of which an UPDATE must change at least one to produce a row (empty: every
+     *                  UPDATE does), e.g. the stream id an upsert moves, so that bookkeeping updates of other columns
+     *                  (a pusher's progress) are not stream rows. Where the WAL does not say whether a column changed
+     *                  (no old row, and the column is not part of a non-FULL replica identity) the UPDATE produces its
+     *                  row: a doubt never drops one.
      */
     public record Source(String schema, String table, Set<Operation> operations, List<Filter> where,
-                         Map<String, String> columns, Map<String, Object> constants) {}
+                         Map<String, String> columns, Map<String, Object> constants, List<String> updateWhenChanged) {
+        public Source(String schema, String table, Set<Operation> operations, List<Filter> where,
+                      Map<String, String> columns, Map<String, Object> constants) {
+            this(schema, table, operations, where, columns, constants, List.of());
+        }
+    }
 
     /**
      * Rows of {@code table} in the same transaction fill fields of this stream's rows.
@@ -135,8 +145,13 @@ public record StreamRule(String name, List<String> fields, List<Source> sources,
                     cols.put(f, f);
                 }
             }
+            List<String> changed = src.has("update_when_changed")
+                    ? Catalog.strings(src.get("update_when_changed"), "update_when_changed", srcAt) : List.of();
+            if (!changed.isEmpty() && !ops.contains(Operation.UPDATE)) {
+                throw new CatalogException(srcAt + ": \"update_when_changed\" needs \"update\" in \"operations\"");
+            }
             sources.add(new Source(src.path("schema").asText("public"), table, Set.copyOf(ops), List.copyOf(filters),
-                    Map.copyOf(cols), constants));
+                    Map.copyOf(cols), constants, List.copyOf(changed)));
         }
         return new StreamRule(name, List.copyOf(fields), List.copyOf(sources), List.copyOf(joins),
                 Collections.unmodifiableSet(json));

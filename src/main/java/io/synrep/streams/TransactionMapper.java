@@ -7,6 +7,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import org.apache.kafka.connect.data.Field;
 import org.apache.kafka.connect.data.Struct;
 
 /**
@@ -196,6 +198,10 @@ public final class TransactionMapper {
             if (!s.passes(row, screen, carried)) {
                 continue;
             }
+            if (operation == StreamRule.Operation.UPDATE && !s.source.updateWhenChanged().isEmpty()
+                    && !changed(s.source.updateWhenChanged(), schema + "." + table, before, after)) {
+                continue;
+            }
             Object[] values = s.values(row, screen, carried);
             if (s.rule.joins().isEmpty()) {
                 buffer.add(s.rule.name(), encoder.encodeTail(values));
@@ -226,6 +232,35 @@ public final class TransactionMapper {
                 }
             }
         }
+    }
+
+    /**
+     * Whether an UPDATE changed one of {@code columns}, or may have: pgoutput sends the old row whole for a FULL
+     * identity, only the identity's columns when they changed otherwise, and nothing when they did not.
+     */
+    private boolean changed(List<String> columns, String table, Struct before, Struct after) {
+        Set<String> identity = identityColumns.get(table); // null: FULL, or not known
+        for (String column : columns) {
+            Field now = after.schema().field(column);
+            if (now == null) {
+                return true;
+            }
+            boolean keyed = identity != null && identity.contains(column);
+            if (before == null) {
+                if (!keyed) {
+                    return true; // the WAL cannot say: keep the row
+                }
+                continue; // an identity column without an old key: unchanged
+            }
+            Field then = before.schema().field(column);
+            if (then == null || (identity != null && !keyed)) {
+                return true;
+            }
+            if (!java.util.Objects.equals(before.get(then), after.get(now))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

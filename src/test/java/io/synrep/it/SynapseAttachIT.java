@@ -69,7 +69,8 @@ class SynapseAttachIT {
     void aCatalogOfAppendOnlyStreamsAttachesWithoutPrepareAndEveryWriterStatementStillRuns() throws Exception {
         String url = TestPostgres.freshCurrentSynapseDatabase("attach_append");
         Path file = dir.resolve("append.json");
-        Files.writeString(file, "{\"extends\": \"synapse-current\", \"drop\": [\"receipts\", \"account_data\"]}");
+        Files.writeString(file, "{\"extends\": \"synapse-current\", \"drop\": [\"receipts\", \"account_data\"],"
+                + " \"streams\": []}");
         Catalog catalog = Catalog.load(file, "synapse-current");
         try (Relay relay = Relay.start(RelayFixture.capture(url, "append"), HttpConfig.defaults().withListen("127.0.0.1", 0),
                 RetentionConfig.defaults(), catalog, StateConfig.inDirectory(dir.resolve("state")));
@@ -89,6 +90,18 @@ class SynapseAttachIT {
             round.write();
             Poller poller = new Poller(RelayFixture.base(relay), catalog.streamNames(), "-1");
             round.awaitAndCheck(poller, catalog.streamNames());
+
+            // the writer's schema changes under the relay: pushers loses the key its published updates rely on
+            try (Statement st = c.createStatement()) {
+                st.execute("ALTER TABLE pushers DROP CONSTRAINT pushers2_pkey");
+            }
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (!relay.streamStates().get("pushers").startsWith("error: the writer's UPDATE and DELETE on"
+                    + " public.pushers FAIL")) {
+                assertTrue(System.nanoTime() < deadline, "pushers state: " + relay.streamStates().get("pushers"));
+                Thread.sleep(50);
+            }
+            assertEquals("ok", relay.streamStates().get("presence"));
         }
     }
 
