@@ -24,6 +24,7 @@ import java.util.Set;
  * @param reason  why it was chosen, for the log
  */
 public record CatalogChoice(Catalog catalog, String name, String reason) {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(CatalogChoice.class);
     /** The option value that asks for detection (also the default). */
     public static final String DETECT = "builtin";
     static final String CURRENT = "synapse-current";
@@ -36,6 +37,12 @@ public record CatalogChoice(Catalog catalog, String name, String reason) {
      *               {@code "extends": "builtin"} means the detected built-in catalog
      */
     public static CatalogChoice choose(Connection conn, String option) throws SQLException {
+        CatalogChoice choice = decide(conn, option);
+        LOG.info("catalog {}: {}; streams {}", choice.name(), choice.reason(), choice.catalog().streamNames());
+        return choice;
+    }
+
+    private static CatalogChoice decide(Connection conn, String option) throws SQLException {
         String builtin;
         String why;
         if (option != null && Catalog.BUILTIN_NAMES.contains(option)) {

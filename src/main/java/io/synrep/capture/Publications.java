@@ -111,9 +111,21 @@ public record Publications(String base, String streamed, boolean single, List<St
 
         boolean[] own = pubs.get(base);
         boolean wide = own != null && (own[1] || own[2]);
-        // a slot may only stream publications that existed when its WAL was written: keep a wide NAME it already
-        // reads; without a slot yet, narrow NAME to inserts and add the other two
-        boolean single = wide && slotExists;
+        if (!wide) {
+            return build(base, needed, pubs, membership, identities, false);
+        }
+        // a wide NAME (made by hand or by an older relay) is kept while it harms no statement of the writer, and
+        // whenever a slot reads it (a slot may only stream publications that existed when its WAL was written);
+        // otherwise NAME is narrowed to inserts and the other two join it
+        Publications kept = build(base, needed, pubs, membership, identities, true);
+        return kept.safe() || slotExists ? kept : build(base, needed, pubs, membership, identities, false);
+    }
+
+    private static Publications build(String base, Map<String, Set<Operation>> needed, Map<String, boolean[]> pubs,
+                                      Map<String, Set<String>> membership, Map<String, TableIdentity> identities,
+                                      boolean single) {
+        boolean[] own = pubs.get(base);
+        boolean wide = own != null && (own[1] || own[2]);
         if (!single && standIn(base).length() > 63) {
             throw new SlotSetup.SetupException("publication name '" + base + "' is too long: the relay keeps "
                     + updates(base) + " and " + deletes(base) + " beside it, named together as '" + standIn(base)

@@ -108,10 +108,22 @@ public final class Relay implements AutoCloseable {
 
     public static Relay start(CaptureConfig captureConfig, HttpConfig httpConfig, RetentionConfig retention,
                               Catalog catalog, StateConfig stateConfig, OpsConfig opsConfig) {
+        return start(captureConfig, httpConfig, retention, () -> catalog, stateConfig, opsConfig);
+    }
+
+    /**
+     * @param catalogs asked for the catalog once the configuration is logged and the listener checked (choosing it
+     *                 may read the writer's database)
+     */
+    public static Relay start(CaptureConfig captureConfig, HttpConfig httpConfig, RetentionConfig retention,
+                              java.util.function.Supplier<Catalog> catalogs, StateConfig stateConfig,
+                              OpsConfig opsConfig) {
         long startedAt = System.nanoTime();
-        LOG.info("effective configuration: {}; {}; {}; {}; {}; streams {}", captureConfig, httpConfig, retention,
-                stateConfig, opsConfig, catalog.streamNames());
+        LOG.info("effective configuration: {}; {}; {}; {}; {}", captureConfig, httpConfig, retention, stateConfig,
+                opsConfig);
         checkListenable(httpConfig);
+        Catalog catalog = catalogs.get();
+        LOG.info("streams {}", catalog.streamNames());
         StateStore store = stateConfig.store() == StateConfig.Store.FILE
                 ? new FileStateStore(stateConfig.dataDir()) : new TableStateStore(captureConfig);
         RelayState saved;

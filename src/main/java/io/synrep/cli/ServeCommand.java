@@ -69,9 +69,8 @@ final class ServeCommand {
         CaptureConfig capture = o.capture(url, dataDir);
         Relay relay;
         try {
-            CatalogChoice choice = o.chooseCatalog(capture);
-            out.println("Catalog " + choice.name() + " (" + choice.reason() + "): " + choice.catalog().streamNames());
-            relay = Relay.start(capture, o.http, o.retention, choice.catalog(), o.state(dataDir), o.ops);
+            relay = Relay.start(capture, o.http, o.retention, () -> o.chooseCatalog(capture).catalog(),
+                    o.state(dataDir), o.ops);
         } catch (RuntimeException e) {
             if (embedded != null) {
                 embedded.close();

@@ -255,7 +255,7 @@ class CatalogTest {
 
     @Test
     void builtinCatalogsAreNamedAndEachNameHasItsResource() {
-        assertEquals(List.of("synapse-seed"), Catalog.BUILTIN_NAMES);
+        assertEquals(List.of("synapse-seed", "synapse-current"), Catalog.BUILTIN_NAMES);
         assertTrue(Catalog.BUILTIN_NAMES.contains(Catalog.DEFAULT_BUILTIN));
         for (String name : Catalog.BUILTIN_NAMES) {
             assertNotNull(Catalog.class.getResource(Catalog.resource(name)), name);
