@@ -328,6 +328,8 @@ class CatalogTest {
         assertProblem("""
                 {"drop": ["events"], "streams": []}
                 """, "\"drop\"", "needs \"extends\"");
+        assertEquals(List.of(), Catalog.load(write("{\"drop\": null, \"streams\": []}")).streamNames(),
+                "null is no drop");
     }
 
     @Test
