@@ -116,7 +116,7 @@ public final class Catalog {
         }
         Map<String, StreamRule> own = parse(root, where);
         JsonNode ext = root.get("extends");
-        JsonNode drop = root.get("drop");
+        JsonNode drop = root.get("drop") == null || root.get("drop").isNull() ? null : root.get("drop");
         if (ext == null || ext.isNull()) {
             if (drop != null) {
                 throw new CatalogException(where + ": \"drop\" removes streams of the catalog it extends, so it "

@@ -67,7 +67,6 @@ public final class TransactionMapper {
     private record JoinSlot(StreamRule.Join join, List<Boolean> json) {}
 
     private static final class JoinRoute {
-        final StreamRule.Join join;
         final JoinSlot slot;
         /** The stream's field index of each match field and of each field the join fills. */
         final int[] matchFields;
@@ -80,17 +79,15 @@ public final class TransactionMapper {
         final ColumnLookup valueLookup;
 
         JoinRoute(StreamRule rule, StreamRule.Join join, Drift drift, Map<JoinSlot, JoinSlot> slots) {
-            this.join = join;
             this.matchColumns = join.match().keySet().toArray(String[]::new);
             this.valueColumns = join.columns().values().toArray(String[]::new);
             this.matchFields = join.match().values().stream().mapToInt(rule.fields()::indexOf).toArray();
             this.valueFields = join.columns().keySet().stream().mapToInt(rule.fields()::indexOf).toArray();
             this.jsonValue = new boolean[valueColumns.length];
             List<Boolean> json = new ArrayList<>();
-            int v = 0;
             for (String field : join.columns().keySet()) {
-                jsonValue[v++] = rule.json().contains(field);
-                json.add(rule.json().contains(field));
+                jsonValue[json.size()] = rule.json().contains(field);
+                json.add(jsonValue[json.size()]);
             }
             JoinSlot candidate = new JoinSlot(join, List.copyOf(json));
             this.slot = slots.computeIfAbsent(candidate, k -> candidate);

@@ -328,6 +328,8 @@ class CatalogTest {
         assertProblem("""
                 {"drop": ["events"], "streams": []}
                 """, "\"drop\"", "needs \"extends\"");
+        assertEquals(List.of(), Catalog.load(write("{\"drop\": null, \"streams\": []}")).streamNames(),
+                "null is no drop");
     }
 
     @Test
@@ -358,6 +360,23 @@ class CatalogTest {
                 """);
         CatalogException e = assertThrows(CatalogException.class, () -> Catalog.load(file, "synapse-2019"));
         assertTrue(e.getMessage().contains("synapse-2019"), e.getMessage());
+    }
+
+    @Test
+    void theReadmeExampleLoads() throws IOException {
+        String readme = Files.readString(Path.of("README.md"));
+        int section = readme.indexOf("### Catalog format");
+        int start = readme.indexOf("```json\n", section) + "```json\n".length();
+        String example = readme.substring(start, readme.indexOf("```", start));
+        Catalog c = Catalog.load(write(example));
+        assertNull(c.rule("public_rooms"));
+        StreamRule orders = c.rule("orders");
+        assertEquals(Set.of("details"), orders.json());
+        assertEquals(3, orders.sources().get(0).where().size());
+        assertEquals(Set.of("id", "customer_id", "total", "details", "status", "deleted_at"),
+                c.columnsByTable().get("shop.orders"));
+        assertEquals(Set.of("id", "client", "total"), c.columnsByTable().get("shop.old_orders"),
+                "constants are no columns");
     }
 
     // --- invalid catalogs ----------------------------------------------------------------------------------------
