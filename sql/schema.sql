@@ -1,9 +1,10 @@
 -- Synrep: the Synapse tables that the built-in stream catalog reads.
 --
 -- Table names, column names and column types follow Synapse's main PostgreSQL schema, so the
--- built-in catalog (src/main/resources/io/synrep/streams/catalog.json) works unchanged against a
--- real Synapse database. Only the 18 tables behind the replication streams are created here, with
--- the unique constraints Synapse relies on for its upserts and the indexes its stream readers use.
+-- built-in catalog "synapse-seed" (src/main/resources/io/synrep/streams/catalog-synapse-seed.json)
+-- works unchanged against a real Synapse database. Only the 18 tables behind the replication
+-- streams are created here, with the unique constraints Synapse relies on for its upserts and the
+-- indexes its stream readers use.
 --
 -- Idempotent: every statement is IF NOT EXISTS or a no-op when repeated, so the script can be run
 -- against a fresh database or again against one it already set up:

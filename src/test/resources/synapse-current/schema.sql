@@ -53,6 +53,9 @@ CREATE TABLE applied_schema_deltas (
 -- Sequences (Synapse's names; see the note in the header)
 -- =============================================================================================
 
+-- main/full_schemas/72/full.sql.postgres (events_backfill_stream_seq: backfilled events get its negated values)
+CREATE SEQUENCE events_stream_seq;
+CREATE SEQUENCE events_backfill_stream_seq;
 -- main/full_schemas/72/full.sql.postgres; shared by account_data, room_account_data, room_tags_revisions
 CREATE SEQUENCE account_data_sequence;
 -- main/full_schemas/72/full.sql.postgres

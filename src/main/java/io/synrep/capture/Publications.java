@@ -45,6 +45,23 @@ import java.util.TreeSet;
 public record Publications(String base, String streamed, boolean single, List<String> statements,
                            List<IdentityFix> identityFixes, Map<String, List<String>> brokenNow,
                            Map<String, Set<Operation>> published) {
+    /**
+     * The tables whose UPDATE and DELETE PostgreSQL will still refuse after the plan ran: broken now by a publication
+     * other than the relay's own (which the plan narrows or keeps), with no usable replica identity.
+     */
+    public Map<String, List<String>> brokenAfter() {
+        Map<String, List<String>> out = new LinkedHashMap<>();
+        Set<String> fixed = new java.util.HashSet<>();
+        identityFixes.forEach(f -> fixed.add(f.identity().table()));
+        brokenNow.forEach((table, culprits) -> {
+            List<String> others = culprits.stream().filter(p -> !names().contains(p) && !p.equals(base)).toList();
+            if (!others.isEmpty() && !fixed.contains(table)) {
+                out.put(table, others);
+            }
+        });
+        return out;
+    }
+
     /** Longest configured publication name: the stand-in name lists all three within PostgreSQL's 63 bytes. */
     public static final int MAX_NAME = 17;
 
@@ -86,14 +103,35 @@ public record Publications(String base, String streamed, boolean single, List<St
      * @param base   the configured publication name
      * @param needed per existing catalog table ({@code schema.table}), the operations its streams need
      */
-    public static Publications plan(Connection conn, String base, Map<String, Set<Operation>> needed)
-            throws SQLException {
+    public static Publications plan(Connection conn, String base, Map<String, Set<Operation>> needed,
+                                    boolean slotExists) throws SQLException {
         Map<String, boolean[]> pubs = publications(conn);
         Map<String, Set<String>> membership = membership(conn, needed.keySet());
         Map<String, TableIdentity> identities = TableIdentity.read(conn, needed.keySet());
 
         boolean[] own = pubs.get(base);
-        boolean single = own != null && (own[1] || own[2]);
+        boolean wide = own != null && (own[1] || own[2]);
+        if (!wide) {
+            return build(base, needed, pubs, membership, identities, false);
+        }
+        // a wide NAME (made by hand or by an older relay) is kept while it harms no statement of the writer, and
+        // whenever a slot reads it (a slot may only stream publications that existed when its WAL was written);
+        // otherwise NAME is narrowed to inserts and the other two join it
+        Publications kept = build(base, needed, pubs, membership, identities, true);
+        return kept.safe() || slotExists ? kept : build(base, needed, pubs, membership, identities, false);
+    }
+
+    private static Publications build(String base, Map<String, Set<Operation>> needed, Map<String, boolean[]> pubs,
+                                      Map<String, Set<String>> membership, Map<String, TableIdentity> identities,
+                                      boolean single) {
+        boolean[] own = pubs.get(base);
+        boolean wide = own != null && (own[1] || own[2]);
+        if (!single && standIn(base).length() > 63) {
+            throw new SlotSetup.SetupException("publication name '" + base + "' is too long: the relay keeps "
+                    + updates(base) + " and " + deletes(base) + " beside it, named together as '" + standIn(base)
+                    + "', which must fit PostgreSQL's 63 characters; choose a --publication of at most " + MAX_NAME
+                    + " characters");
+        }
         List<String> statements = new ArrayList<>();
         Map<String, Set<Operation>> published = new LinkedHashMap<>();
         Map<String, List<String>> brokenNow = new LinkedHashMap<>();
@@ -125,6 +163,21 @@ public record Publications(String base, String streamed, boolean single, List<St
         } else {
             String[] names = {base, updates(base), deletes(base)};
             String[] publish = {"insert", "update", "delete"};
+            if (wide) {
+                statements.add("ALTER PUBLICATION " + TableIdentity.quote(base) + " SET (publish = 'insert')");
+                for (String table : needed.keySet()) {
+                    if (membership.getOrDefault(table, Set.of()).contains(base)) {
+                        Set<Operation> ops = EnumSet.noneOf(Operation.class);
+                        for (String pub : membership.get(table)) {
+                            if (!pub.equals(base)) {
+                                addOps(ops, pubs.get(pub));
+                            }
+                        }
+                        ops.add(Operation.INSERT);
+                        published.put(table, ops);
+                    }
+                }
+            }
             for (int i = 0; i < names.length; i++) {
                 if (!pubs.containsKey(names[i])) {
                     statements.add("CREATE PUBLICATION " + TableIdentity.quote(names[i])
@@ -171,7 +224,12 @@ public record Publications(String base, String streamed, boolean single, List<St
      * @param streams per table, the streams that read it (for the message)
      */
     public String refusal(Map<String, List<String>> streams) {
-        StringBuilder sb = new StringBuilder("the catalog's streams need ");
+        StringBuilder sb = new StringBuilder();
+        if (!brokenNow.isEmpty()) {
+            sb.append("THE WRITER'S UPDATE AND DELETE FAIL NOW on ").append(brokenNow.keySet())
+                    .append(" (publications publishing them: ").append(brokenNow.values()).append("). ");
+        }
+        sb.append("the catalog's streams need ");
         List<String> parts = new ArrayList<>();
         for (IdentityFix f : identityFixes) {
             parts.add(opsText(f.operations()) + " of " + f.identity().table() + " (streams "

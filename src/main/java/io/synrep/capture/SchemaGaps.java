@@ -23,13 +23,21 @@ import java.util.Set;
  * @param missingTables  catalog tables ({@code schema.table}) that do not exist
  * @param missingColumns columns ({@code schema.table.column}) the catalog reads from an existing table that lacks them
  * @param unpublished    existing catalog tables that are not in the publication
+ * @param unsafe         catalog tables whose UPDATE and DELETE PostgreSQL refuses because the relay's publications
+ *                       publish them and the table has no usable replica identity (its key was dropped or changed
+ *                       after the relay started): the writer's statements fail until the identity is restored
  */
-public record SchemaGaps(List<String> missingTables, List<String> missingColumns, List<String> unpublished) {
+public record SchemaGaps(List<String> missingTables, List<String> missingColumns, List<String> unpublished,
+                         List<String> unsafe) {
+    public SchemaGaps(List<String> missingTables, List<String> missingColumns, List<String> unpublished) {
+        this(missingTables, missingColumns, unpublished, List.of());
+    }
+
     /** The state of a stream with no gap. */
     public static final String OK = "ok";
 
     public boolean isEmpty() {
-        return missingTables.isEmpty() && missingColumns.isEmpty() && unpublished.isEmpty();
+        return missingTables.isEmpty() && missingColumns.isEmpty() && unpublished.isEmpty() && unsafe.isEmpty();
     }
 
     /**
@@ -92,15 +100,43 @@ public record SchemaGaps(List<String> missingTables, List<String> missingColumns
                 unpublished.add(e.getKey());
             }
         }
-        return new SchemaGaps(List.copyOf(missingTables), List.copyOf(missingColumns), List.copyOf(unpublished));
+        List<String> unsafe = new ArrayList<>();
+        try (PreparedStatement ps = conn.prepareStatement("SELECT DISTINCT pt.schemaname || '.' || pt.tablename"
+                + " FROM pg_publication_tables pt JOIN pg_publication p ON p.pubname = pt.pubname"
+                + " JOIN pg_namespace n ON n.nspname = pt.schemaname"
+                + " JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = pt.tablename"
+                + " WHERE pt.pubname = ANY (?) AND (p.pubupdate OR p.pubdelete) AND NOT (c.relreplident = 'f'"
+                + " OR (c.relreplident = 'd' AND EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid"
+                + "   AND i.indisprimary))"
+                + " OR (c.relreplident = 'i' AND EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid"
+                + "   AND i.indisreplident)))")) {
+            ps.setArray(1, conn.createArrayOf("text", publications.toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    if (columnsByTable.containsKey(rs.getString(1))) {
+                        unsafe.add(rs.getString(1));
+                    }
+                }
+            }
+        }
+        return new SchemaGaps(List.copyOf(missingTables), List.copyOf(missingColumns), List.copyOf(unpublished),
+                List.copyOf(unsafe));
     }
 
     /**
      * Each stream's state: {@link #OK}, or {@code "error: ..."} naming what is missing, what it does to the stream's
-     * rows, and the fix. A stream with several gaps reports the first (tables, then columns, then publication).
+     * rows, and the fix. A stream with several gaps reports the first (a writer whose statements fail, then tables, then
+     * columns, then publication).
      */
     public Map<String, String> streamStates(Catalog catalog, String publication) {
         Map<String, String> states = new LinkedHashMap<>();
+        for (String t : unsafe) {
+            for (String s : catalog.streamsReading(t)) {
+                states.putIfAbsent(s, "error: the writer's UPDATE and DELETE on " + t + " FAIL: the relay's "
+                        + "publications publish them and the table has no usable replica identity (its key was dropped"
+                        + " or changed); run 'synrep prepare --apply' (or ALTER TABLE ... REPLICA IDENTITY FULL) now");
+            }
+        }
         for (String t : missingTables) {
             for (String s : catalog.streamsReading(t)) {
                 states.putIfAbsent(s, "error: table " + t + " does not exist (dropped?): its changes stop; restore it, "

@@ -190,6 +190,11 @@ public final class SlotSetup {
 
     private record SlotInfo(long confirmed) {}
 
+    /** Whether the slot exists (in any state). */
+    public static boolean slotExists(Connection conn, String slot) throws SQLException {
+        return exists(conn, "SELECT 1 FROM pg_replication_slots WHERE slot_name = ?", slot);
+    }
+
     /**
      * Logical replication needs a role with REPLICATION (or a superuser, or membership in a cloud provider's
      * {@code rds_replication}); without it the slot cannot be created or streamed from.
@@ -230,8 +235,8 @@ public final class SlotSetup {
                                              boolean atStart) throws SQLException {
         Map<String, Set<StreamRule.Operation>> needed = new LinkedHashMap<>(catalog.operationsByTable());
         needed.keySet().removeAll(gaps.missingTables());
-        Publications plan = Publications.plan(conn, c.publication(), needed);
-        for (Map.Entry<String, List<String>> e : plan.brokenNow().entrySet()) {
+        Publications plan = Publications.plan(conn, c.publication(), needed, slotExists(conn, c.slot()));
+        for (Map.Entry<String, List<String>> e : plan.brokenAfter().entrySet()) {
             TableIdentity id = TableIdentity.read(conn, List.of(e.getKey())).get(e.getKey());
             LOG.error("THE WRITER'S UPDATE AND DELETE ON {} FAIL NOW: publication(s) {} publish them and the table's "
                     + "replica identity is {}; PostgreSQL refuses them until you run (as the table's owner): {} "
@@ -375,6 +380,11 @@ public final class SlotSetup {
                 return "unknown";
             }
         }
+    }
+
+    /** A database failure before capture, explained with its likely fix. */
+    public static SetupException explainFailure(CaptureConfig c, SQLException e) {
+        return explain(c, e);
     }
 
     static SetupException explain(CaptureConfig c, SQLException e) {

@@ -37,7 +37,8 @@ final class DemoCommand {
         out.println("Starting an embedded PostgreSQL (wal_level=logical) ...");
         try (EmbeddedDatabase db = EmbeddedDatabase.start(null, 0)) {
             db.applySchema();
-            try (Relay relay = Relay.start(o.capture(db.jdbcUrl(), null), o.http, o.retention, o.catalog)) {
+            try (Relay relay = Relay.start(o.capture(db.jdbcUrl(), null), o.http, o.retention,
+                    io.synrep.streams.Catalog.builtin())) {
                 HttpConfig h = o.http;
                 String base = "http://" + h.host() + ":" + relay.port();
                 out.println();

@@ -1,5 +1,6 @@
 package io.synrep.cli;
 
+import io.synrep.capture.CatalogChoice;
 import io.synrep.capture.Publications;
 import io.synrep.capture.SchemaGaps;
 import io.synrep.capture.SlotSetup;
@@ -58,9 +59,10 @@ final class PrepareCommand {
         }
         CaptureConfig c = o.capture(o.pgUrl, Path.of("."));
         try (Connection conn = SlotSetup.connect(c)) {
-            Catalog catalog = o.catalog;
-            out.println("-- synrep prepare for " + c.maskedUrl() + ", publication " + c.publication() + ", "
-                    + catalog.streamNames().size() + " streams");
+            CatalogChoice choice = CatalogChoice.choose(conn, o.catalogOption);
+            Catalog catalog = choice.catalog();
+            out.println("-- synrep prepare for " + c.maskedUrl() + ", publication " + c.publication() + ", catalog "
+                    + choice.name() + " (" + choice.reason() + "): " + catalog.streamNames().size() + " streams");
             SchemaGaps gaps = SchemaGaps.find(conn, catalog.columnsByTable(), List.of(c.publication()));
             for (String t : gaps.missingTables()) {
                 out.println("-- table " + t + " does not exist: streams " + catalog.streamsReading(t)
@@ -71,7 +73,7 @@ final class PrepareCommand {
             }
             Map<String, Set<StreamRule.Operation>> needed = new LinkedHashMap<>(catalog.operationsByTable());
             needed.keySet().removeAll(gaps.missingTables());
-            Publications plan = Publications.plan(conn, c.publication(), needed);
+            Publications plan = Publications.plan(conn, c.publication(), needed, SlotSetup.slotExists(conn, c.slot()));
             List<String> script = script(plan, catalog, conn, out);
             if (script.isEmpty()) {
                 out.println("-- nothing to change: the publications and replica identities fit the catalog");
@@ -90,7 +92,7 @@ final class PrepareCommand {
                 }
                 out.println("-- applied: " + sql);
             }
-            Publications after = Publications.plan(conn, c.publication(), needed);
+            Publications after = Publications.plan(conn, c.publication(), needed, SlotSetup.slotExists(conn, c.slot()));
             out.println(after.safe() && after.statements().isEmpty() && after.brokenNow().isEmpty()
                     ? "-- done: 'synrep serve' can attach without changing anything else"
                     : "-- still to do: " + after.statements() + " " + after.identityFixes());
@@ -108,7 +110,7 @@ final class PrepareCommand {
                     + e.getValue() + " publish them and its replica identity is " + broken.get(e.getKey()).describe());
         }
         List<String> fixed = new ArrayList<>();
-        if (!plan.identityFixes().isEmpty() || !broken.isEmpty()) {
+        if (!plan.identityFixes().isEmpty() || !plan.brokenAfter().isEmpty()) {
             out.println("-- 1. Replica identities (a brief ACCESS EXCLUSIVE lock each; FULL does not rewrite the table)");
         }
         for (Publications.IdentityFix f : plan.identityFixes()) {
@@ -120,7 +122,7 @@ final class PrepareCommand {
             fixed.add(id.table());
         }
         for (TableIdentity id : broken.values()) {
-            if (!fixed.contains(id.table())) {
+            if (!fixed.contains(id.table()) && plan.brokenAfter().containsKey(id.table())) {
                 out.println("-- " + id.table() + ": already failing (see above); " + id.fixCost());
                 out.println(id.fix() + ";");
                 statements.add(id.fix());
@@ -128,7 +130,8 @@ final class PrepareCommand {
         }
         if (!plan.statements().isEmpty()) {
             out.println("-- 2. Publications" + (plan.single()
-                    ? " (" + plan.base() + " is a single publication publishing more than inserts: kept as it is)"
+                    ? " (" + plan.base() + " publishes more than inserts and its slot exists: kept as it is, since a"
+                    + " slot cannot read publications made after its WAL)"
                     : ""));
         }
         for (String sql : plan.statements()) {

@@ -2,6 +2,7 @@ package io.synrep.cli;
 
 import io.javalin.Javalin;
 import io.synrep.capture.Capture;
+import io.synrep.capture.CatalogChoice;
 import io.synrep.capture.FileStateStore;
 import io.synrep.capture.RelayState;
 import io.synrep.capture.ReplicaIdentityCheck;
@@ -107,19 +108,26 @@ public final class Relay implements AutoCloseable {
 
     public static Relay start(CaptureConfig captureConfig, HttpConfig httpConfig, RetentionConfig retention,
                               Catalog catalog, StateConfig stateConfig, OpsConfig opsConfig) {
-        return start(captureConfig, httpConfig, retention, catalog, stateConfig, opsConfig, catalogName(catalog));
+        return start(captureConfig, httpConfig, retention,
+                () -> new CatalogChoice(catalog, catalogName(catalog), "given"), stateConfig, opsConfig);
     }
 
     /**
-     * As the other overloads, with the catalog's name for readers ({@code GET /_synapse/replication/catalog}): a
-     * built-in catalog's name, an operator's file name, or {@link HttpApi#CUSTOM_CATALOG}.
+     * @param choices asked for the catalog once the configuration is logged and the listener checked (choosing it
+     *                may read the writer's database); its name is what readers are told
+     *                ({@code GET /_synapse/replication/catalog})
      */
     public static Relay start(CaptureConfig captureConfig, HttpConfig httpConfig, RetentionConfig retention,
-                              Catalog catalog, StateConfig stateConfig, OpsConfig opsConfig, String catalogName) {
+                              java.util.function.Supplier<CatalogChoice> choices, StateConfig stateConfig,
+                              OpsConfig opsConfig) {
         long startedAt = System.nanoTime();
-        LOG.info("effective configuration: {}; {}; {}; {}; {}; streams {}", captureConfig, httpConfig, retention,
-                stateConfig, opsConfig, catalog.streamNames());
+        LOG.info("effective configuration: {}; {}; {}; {}; {}", captureConfig, httpConfig, retention, stateConfig,
+                opsConfig);
         checkListenable(httpConfig);
+        CatalogChoice choice = choices.get();
+        Catalog catalog = choice.catalog();
+        String catalogName = choice.name();
+        LOG.info("streams {}", catalog.streamNames());
         StateStore store = stateConfig.store() == StateConfig.Store.FILE
                 ? new FileStateStore(stateConfig.dataDir()) : new TableStateStore(captureConfig);
         RelayState saved;
@@ -221,12 +229,17 @@ public final class Relay implements AutoCloseable {
     }
 
     /**
-     * The name readers are told for {@code catalog}: {@code synapse-seed} when it has the built-in catalog's rules,
-     * else {@link HttpApi#CUSTOM_CATALOG} (the caller knows better: an operator's file name).
+     * The name readers are told for {@code catalog}: a built-in catalog's name when it is that catalog (or has its
+     * rules), else {@link HttpApi#CUSTOM_CATALOG}.
      */
     static String catalogName(Catalog catalog) {
-        Catalog builtin = Catalog.builtin();
-        return catalog == builtin || catalog.rules().equals(builtin.rules()) ? "synapse-seed" : HttpApi.CUSTOM_CATALOG;
+        for (String name : Catalog.BUILTIN_NAMES) {
+            Catalog builtin = Catalog.builtin(name);
+            if (catalog == builtin || catalog.rules().equals(builtin.rules())) {
+                return name;
+            }
+        }
+        return HttpApi.CUSTOM_CATALOG;
     }
 
     /**

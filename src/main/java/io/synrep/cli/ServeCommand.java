@@ -1,6 +1,7 @@
 package io.synrep.cli;
 
 import io.synrep.capture.Capture;
+import io.synrep.capture.CatalogChoice;
 import io.synrep.config.CaptureConfig;
 import io.synrep.config.ConfigKey;
 import io.synrep.config.ConfigKeys;
@@ -9,7 +10,6 @@ import io.synrep.config.OpsConfig;
 import io.synrep.config.RetentionConfig;
 import io.synrep.config.Secret;
 import io.synrep.config.StateConfig;
-import io.synrep.http.HttpApi;
 import io.synrep.http.PemKeys;
 import io.synrep.protocol.Position;
 import io.synrep.streams.Catalog;
@@ -69,7 +69,8 @@ final class ServeCommand {
         CaptureConfig capture = o.capture(url, dataDir);
         Relay relay;
         try {
-            relay = Relay.start(capture, o.http, o.retention, o.catalog, o.state(dataDir), o.ops, o.catalogName);
+            relay = Relay.start(capture, o.http, o.retention, () -> o.chooseCatalog(capture), o.state(dataDir),
+                    o.ops);
         } catch (RuntimeException e) {
             if (embedded != null) {
                 embedded.close();
@@ -126,9 +127,8 @@ final class ServeCommand {
         String authSecret;
         String slot;
         String publication;
-        Catalog catalog;
-        /** What readers are told the catalog is: the built-in one's name, else the operator's file name. */
-        String catalogName;
+        /** {@value CatalogChoice#DETECT}, a built-in catalog's name, or a catalog file. */
+        String catalogOption;
         Path dataDir;
         StateConfig.Store store;
         Long startLsn;
@@ -175,12 +175,12 @@ final class ServeCommand {
             o.http = o.http.withAuth(o.authSecret == null ? null : Secret.of(o.authSecret));
             o.slot = a.get("slot", "synrep");
             o.publication = a.get("publication", "synrep");
-            String cat = a.get("catalog", null);
-            o.catalog = cat == null ? Catalog.builtin() : Catalog.load(Path.of(cat));
-            o.catalogName = Relay.catalogName(o.catalog);
-            if (cat != null && o.catalogName.equals(HttpApi.CUSTOM_CATALOG)) {
-                Path file = Path.of(cat).getFileName();
-                o.catalogName = file == null ? HttpApi.CUSTOM_CATALOG : file.toString();
+            o.catalogOption = a.get("catalog", CatalogChoice.DETECT);
+            if (!o.catalogOption.equals(CatalogChoice.DETECT) && !Catalog.BUILTIN_NAMES.contains(o.catalogOption)
+                    && !Files.isReadable(Path.of(o.catalogOption))) {
+                throw new Args.UsageException(a.command() + ": " + a.label("catalog") + " must be "
+                        + CatalogChoice.DETECT + ", one of " + Catalog.BUILTIN_NAMES + " or a readable catalog file, was '"
+                        + o.catalogOption + "'");
             }
             String dir = a.get("data-dir", null);
             o.dataDir = dir == null ? null : Path.of(dir);
@@ -247,6 +247,15 @@ final class ServeCommand {
                 h = h.withTls(Path.of(cert), Path.of(key));
             }
             return h;
+        }
+
+        /** The catalog to serve on the database {@code c} reads, chosen as {@link CatalogChoice} explains. */
+        CatalogChoice chooseCatalog(CaptureConfig c) {
+            try (java.sql.Connection conn = io.synrep.capture.SlotSetup.connect(c)) {
+                return CatalogChoice.choose(conn, catalogOption);
+            } catch (java.sql.SQLException e) {
+                throw io.synrep.capture.SlotSetup.explainFailure(c, e);
+            }
         }
 
         StateConfig state(Path dir) {

@@ -32,8 +32,11 @@ public final class ConfigKeys {
             ConfigKey.secret("pg-password", "PW", "the role's password (default: from the URL)"),
             ConfigKey.of("listen", "HOST:PORT", "127.0.0.1:9099", "HTTP listener; port 0 = any free port"),
             ConfigKey.of("slot", "NAME", "synrep", "logical replication slot, created when absent"),
-            ConfigKey.of("publication", "NAME", "synrep", "publication, created for the catalog tables when absent"),
-            ConfigKey.of("catalog", "FILE", "", "stream catalog replacing (or extending) the built-in one"),
+            ConfigKey.of("publication", "NAME", "synrep",
+                    "publication name: NAME publishes inserts, NAME_upd updates and NAME_del deletes of the catalog tables that need them, created when absent (see 'synrep prepare'); at most 17 characters"),
+            ConfigKey.of("catalog", "NAME|FILE", "builtin",
+                    "stream catalog: builtin (the built-in catalog that fits the database's Synapse schema, detected), "
+                            + "synapse-current, synapse-seed, or a catalog file replacing (or extending) it"),
             ConfigKey.of("data-dir", "DIR", "./synrep-data",
                     "the relay's data directory: state.json (offsets, horizon, epoch), spill files, and with no "
                             + "pg-url the embedded PostgreSQL (then temporary when not set)"),

@@ -7,63 +7,161 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 
 /**
- * The mapping rules from tables to streams: data, not code. The built-in catalog (Synapse's streams) is a
- * classpath resource; an operator's file either replaces it or, with {@code "extends": "builtin"}, adds streams
- * and overrides built-in streams of the same name. Immutable and thread-safe once loaded.
+ * The mapping rules from tables to streams: data, not code. Built-in catalogs are classpath resources, one per name
+ * in {@link #BUILTIN_NAMES}; an operator's file either replaces the built-in one or, with {@code "extends"}, starts
+ * from a built-in catalog: its streams replace the built-in streams of the same name in place, {@code "drop"}
+ * removes built-in streams, and new streams are appended. Immutable and thread-safe once loaded.
  */
 public final class Catalog {
-    static final String BUILTIN_RESOURCE = "/io/synrep/streams/catalog.json";
+    /** The built-in catalog {@link #builtin()} returns, and that {@code "extends": "builtin"} means by default. */
+    public static final String DEFAULT_BUILTIN = "synapse-seed";
+    /**
+     * The names of the built-in catalogs, each the resource {@code /io/synrep/streams/catalog-NAME.json}:
+     * {@code synapse-seed} covers the seed-era Synapse schema of {@code sql/schema.sql}; {@code synapse-current} the
+     * current Synapse schema (72 and its deltas), with current Synapse's stream names and row fields.
+     */
+    public static final List<String> BUILTIN_NAMES = List.of(DEFAULT_BUILTIN, "synapse-current");
+    /** What {@code "extends"} says to mean the built-in catalog the caller selected. */
+    static final String SELECTED_BUILTIN = "builtin";
+
+    private static final Map<String, Catalog> BUILTINS = new ConcurrentHashMap<>();
 
     private final Map<String, StreamRule> rules;
+    private final List<String> order;
 
     private Catalog(Map<String, StreamRule> rules) {
         this.rules = Map.copyOf(rules);
         this.order = List.copyOf(rules.keySet());
     }
 
-    private final List<String> order;
-
+    /** The built-in catalog {@value #DEFAULT_BUILTIN}. */
     public static Catalog builtin() {
-        try (InputStream in = Catalog.class.getResourceAsStream(BUILTIN_RESOURCE)) {
+        return builtin(DEFAULT_BUILTIN);
+    }
+
+    /**
+     * A built-in catalog by name; read once, then shared.
+     *
+     * @throws CatalogException if {@code name} is not one of {@link #BUILTIN_NAMES}
+     */
+    public static Catalog builtin(String name) {
+        if (!BUILTIN_NAMES.contains(name)) {
+            throw new CatalogException("no built-in catalog \"" + name + "\"; the built-in catalogs are "
+                    + BUILTIN_NAMES);
+        }
+        return BUILTINS.computeIfAbsent(name, Catalog::readBuiltin);
+    }
+
+    private static Catalog readBuiltin(String name) {
+        String resource = resource(name);
+        try (InputStream in = Catalog.class.getResourceAsStream(resource)) {
             if (in == null) {
-                throw new IllegalStateException("built-in catalog " + BUILTIN_RESOURCE + " missing from the jar");
+                throw new IllegalStateException("built-in catalog " + resource + " missing from the jar");
             }
-            return new Catalog(parse(new ObjectMapper().readTree(in), "built-in catalog"));
+            return new Catalog(parse(new ObjectMapper().readTree(in), "built-in catalog \"" + name + "\""));
         } catch (IOException e) {
-            throw new IllegalStateException("cannot read built-in catalog: " + e.getMessage(), e);
+            throw new IllegalStateException("cannot read built-in catalog " + resource + ": " + e.getMessage(), e);
         }
     }
 
-    /** Loads an operator's catalog file; see the README for the format. */
+    /** The classpath resource of the built-in catalog {@code name}. */
+    static String resource(String name) {
+        return "/io/synrep/streams/catalog-" + name + ".json";
+    }
+
+    /**
+     * Loads an operator's catalog file, in which {@code "extends": "builtin"} means {@value #DEFAULT_BUILTIN}; see
+     * the README for the format.
+     *
+     * @throws CatalogException naming the file, the stream and what to fix
+     */
     public static Catalog load(Path file) {
+        return load(file, DEFAULT_BUILTIN);
+    }
+
+    /**
+     * Loads an operator's catalog file.
+     *
+     * @param selected the built-in catalog the operator selected, which {@code "extends": "builtin"} means; one of
+     *                 {@link #BUILTIN_NAMES}
+     * @throws CatalogException naming the file, the stream and what to fix
+     */
+    public static Catalog load(Path file, String selected) {
+        return load(file, selected, Catalog::builtin);
+    }
+
+    /** {@link #load(Path, String)} with the built-in catalogs by name from {@code builtins}. */
+    static Catalog load(Path file, String selected, Function<String, Catalog> builtins) {
         JsonNode root;
         try {
             root = new ObjectMapper().readTree(Files.readAllBytes(file));
         } catch (IOException e) {
             throw new CatalogException("cannot read catalog " + file + ": " + e.getMessage());
         }
+        String where = "catalog " + file;
         if (root == null || !root.isObject()) {
-            throw new CatalogException("catalog " + file + " must be a JSON object with a \"streams\" array");
+            throw new CatalogException(where + " must be a JSON object with a \"streams\" array");
         }
-        Map<String, StreamRule> own = parse(root, "catalog " + file);
+        Map<String, StreamRule> own = parse(root, where);
         JsonNode ext = root.get("extends");
+        JsonNode drop = root.get("drop") == null || root.get("drop").isNull() ? null : root.get("drop");
         if (ext == null || ext.isNull()) {
+            if (drop != null) {
+                throw new CatalogException(where + ": \"drop\" removes streams of the catalog it extends, so it "
+                        + "needs \"extends\" (\"builtin\" or one of " + BUILTIN_NAMES + ")");
+            }
             return new Catalog(own);
         }
-        if (!ext.asText().equals("builtin")) {
-            throw new CatalogException("catalog " + file + ": \"extends\" may only be \"builtin\", was " + ext);
+        if (!ext.isTextual() || !ext.asText().equals(SELECTED_BUILTIN) && !BUILTIN_NAMES.contains(ext.asText())) {
+            throw new CatalogException(where + ": \"extends\" must be \"builtin\" (the built-in catalog selected, "
+                    + "now \"" + selected + "\") or one of " + BUILTIN_NAMES + ", was " + ext);
         }
-        Map<String, StreamRule> merged = new LinkedHashMap<>(builtin().rules());
+        String baseName = ext.asText().equals(SELECTED_BUILTIN) ? selected : ext.asText();
+        Catalog base = builtins.apply(baseName);
+        Map<String, StreamRule> merged = new LinkedHashMap<>(base.rules());
+        if (drop != null) {
+            Set<String> dropped = new LinkedHashSet<>();
+            for (String name : strings(drop, "drop", where)) {
+                if (!dropped.add(name)) {
+                    throw new CatalogException(where + ": \"drop\" names stream \"" + name + "\" twice");
+                }
+                if (!merged.containsKey(name)) {
+                    throw new CatalogException(where + ": \"drop\" names stream \"" + name
+                            + "\", which the built-in catalog \"" + baseName + "\" does not have; its streams are "
+                            + base.streamNames());
+                }
+                if (own.containsKey(name)) {
+                    throw new CatalogException(where + ", stream \"" + name + "\": both dropped and defined; a "
+                            + "stream defined here replaces the built-in one, so leave it out of \"drop\"");
+                }
+                merged.remove(name);
+            }
+        }
         merged.putAll(own);
         return new Catalog(merged);
+    }
+
+    /** This catalog without the named streams (names it does not have are ignored). */
+    public Catalog without(java.util.Collection<String> streams) {
+        Map<String, StreamRule> kept = new LinkedHashMap<>();
+        for (String name : order) {
+            if (!streams.contains(name)) {
+                kept.put(name, rules.get(name));
+            }
+        }
+        return new Catalog(kept);
     }
 
     /** Rules by stream name, in catalog order. */
@@ -95,8 +193,8 @@ public final class Catalog {
     }
 
     /**
-     * The columns the rules read, by table ({@code schema.table}): each source's mapped columns and its
-     * {@code where} column, each join's match and value columns. Every catalog table is a key.
+     * The columns the rules read, by table ({@code schema.table}): each source's mapped columns (not its constants)
+     * and its {@code where} columns, each join's match and value columns. Every catalog table is a key.
      */
     public Map<String, Set<String>> columnsByTable() {
         Map<String, Set<String>> out = new LinkedHashMap<>();
@@ -105,9 +203,7 @@ public final class Catalog {
             for (StreamRule.Source s : r.sources()) {
                 Set<String> cols = out.computeIfAbsent(s.schema() + "." + s.table(), k -> new LinkedHashSet<>());
                 cols.addAll(s.columns().values());
-                if (s.where() != null) {
-                    cols.add(s.where().column());
-                }
+                s.where().forEach(f -> cols.add(f.column()));
             }
             for (StreamRule.Join j : r.joins()) {
                 Set<String> cols = out.computeIfAbsent(j.schema() + "." + j.table(), k -> new LinkedHashSet<>());
@@ -119,23 +215,24 @@ public final class Catalog {
     }
 
     /**
-     * The operations the catalog needs from each table ({@code schema.table}): the union of its sources' operations;
-     * a table read only by joins needs INSERTs (joined rows are written with the row they fill).
+     * The operations the rules need from each table ({@code schema.table}), in {@link #tables()} order: what a
+     * publication must publish for it. A source table needs the union of its sources' {@code operations}; a join
+     * table needs {@link StreamRule.Operation#INSERT}, because a joined row is written in the same transaction as the
+     * row it fills (Synapse inserts a state or redaction row with its event), so an UPDATE or DELETE of a joined row
+     * is never needed. A table that is both needs both. Unmodifiable sets.
      */
     public Map<String, Set<StreamRule.Operation>> operationsByTable() {
-        Map<String, Set<StreamRule.Operation>> out = new LinkedHashMap<>();
+        Map<String, Set<StreamRule.Operation>> ops = new LinkedHashMap<>();
         for (String name : order) {
             StreamRule r = rules.get(name);
-            for (StreamRule.Source s : r.sources()) {
-                out.computeIfAbsent(s.schema() + "." + s.table(),
-                        k -> java.util.EnumSet.noneOf(StreamRule.Operation.class)).addAll(s.operations());
-            }
-            for (StreamRule.Join j : r.joins()) {
-                out.computeIfAbsent(j.schema() + "." + j.table(),
-                        k -> java.util.EnumSet.noneOf(StreamRule.Operation.class)).add(StreamRule.Operation.INSERT);
-            }
+            r.sources().forEach(s -> ops.computeIfAbsent(s.schema() + "." + s.table(),
+                    k -> EnumSet.noneOf(StreamRule.Operation.class)).addAll(s.operations()));
+            r.joins().forEach(j -> ops.computeIfAbsent(j.schema() + "." + j.table(),
+                    k -> EnumSet.noneOf(StreamRule.Operation.class)).add(StreamRule.Operation.INSERT));
         }
-        return out;
+        Map<String, Set<StreamRule.Operation>> out = new LinkedHashMap<>();
+        ops.forEach((table, set) -> out.put(table, Collections.unmodifiableSet(set)));
+        return Collections.unmodifiableMap(out);
     }
 
     /** The streams that read a table ({@code schema.table}) as a source or a join, in catalog order. */

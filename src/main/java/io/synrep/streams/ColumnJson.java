@@ -140,7 +140,8 @@ final class ColumnJson {
         };
     }
 
-    private static boolean isNumeric(Schema schema) {
+    /** Whether a field with {@code schema} is a {@code numeric} (or {@code decimal}) column. */
+    static boolean isNumeric(Schema schema) {
         String type = schema.parameters() == null ? null : schema.parameters().get(SOURCE_TYPE);
         return type != null && (type.equalsIgnoreCase("NUMERIC") || type.equalsIgnoreCase("DECIMAL"));
     }

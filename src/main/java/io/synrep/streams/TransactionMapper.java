@@ -7,8 +7,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.kafka.connect.data.Field;
-import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.Struct;
 
 /**
@@ -22,7 +22,8 @@ import org.apache.kafka.connect.data.Struct;
 public final class TransactionMapper {
     /**
      * Told when an UPDATE's new row lacks a value the WAL did not carry (an unchanged TOASTed column of a table
-     * whose replica identity is not FULL); the field is streamed as null. Called on the mapping thread.
+     * whose replica identity is not FULL); the field is streamed as null, and a {@code where} condition on it sees
+     * NULL. Called on the mapping thread.
      */
     @FunctionalInterface
     public interface UnavailableListener {
@@ -45,10 +46,12 @@ public final class TransactionMapper {
 
     private final Map<String, TableRoutes> routes = new HashMap<>();
     private final UnavailableListener unavailable;
-    private final Map<String, StreamRule> rules = new HashMap<>();
     private final RowEncoder encoder = new RowEncoder();
     private final TransactionBuffer buffer;
-    private final Map<StreamRule.Join, Map<String, byte[][]>> joined = new HashMap<>();
+    /** The joins of each stream with joins, in catalog order. */
+    private final Map<String, List<JoinRoute>> joinsOfStream = new HashMap<>();
+    /** By join slot (compared by identity): the transaction's joined rows by key, their value columns encoded. */
+    private final Map<JoinSlot, Map<String, byte[][]>> joined = new java.util.IdentityHashMap<>();
     private int changes;
 
     /** Routes of one table: the sources and joins it feeds. */
@@ -57,120 +60,50 @@ public final class TransactionMapper {
         final List<JoinRoute> joins = new ArrayList<>();
     }
 
-    private static final class SourceRoute {
-        final StreamRule rule;
-        final StreamRule.Source source;
-        final String[] columnOfField;
-        final ColumnLookup lookup;
-
-        SourceRoute(StreamRule rule, StreamRule.Source source, Drift drift) {
-            this.rule = rule;
-            this.source = source;
-            this.columnOfField = new String[rule.fields().size()];
-            for (int i = 0; i < columnOfField.length; i++) {
-                columnOfField[i] = source.columns().get(rule.fields().get(i));
-            }
-            String table = source.schema() + "." + source.table();
-            String[] read = columnOfField;
-            if (source.where() != null) {
-                read = java.util.Arrays.copyOf(columnOfField, columnOfField.length + 1);
-                read[columnOfField.length] = source.where().column();
-            }
-            this.lookup = new ColumnLookup(read, column -> drift.missingColumn(rule.name(), table, column));
-        }
-    }
+    /**
+     * What joined rows are kept under: streams with equal joins whose values encode alike (events and backfill) share
+     * one slot, and so one copy of the rows. Interned when the mapper is built.
+     */
+    private record JoinSlot(StreamRule.Join join, List<Boolean> json) {}
 
     private static final class JoinRoute {
-        final StreamRule.Join join;
+        final JoinSlot slot;
+        /** The stream's field index of each match field and of each field the join fills. */
+        final int[] matchFields;
+        final int[] valueFields;
         final String[] matchColumns;
         final String[] valueColumns;
+        /** By value column: whether the field it fills is a JSON field. */
+        final boolean[] jsonValue;
         final ColumnLookup matchLookup;
         final ColumnLookup valueLookup;
 
-        JoinRoute(StreamRule rule, StreamRule.Join join, Drift drift) {
-            this.join = join;
+        JoinRoute(StreamRule rule, StreamRule.Join join, Drift drift, Map<JoinSlot, JoinSlot> slots) {
             this.matchColumns = join.match().keySet().toArray(String[]::new);
             this.valueColumns = join.columns().values().toArray(String[]::new);
+            this.matchFields = join.match().values().stream().mapToInt(rule.fields()::indexOf).toArray();
+            this.valueFields = join.columns().keySet().stream().mapToInt(rule.fields()::indexOf).toArray();
+            this.jsonValue = new boolean[valueColumns.length];
+            List<Boolean> json = new ArrayList<>();
+            for (String field : join.columns().keySet()) {
+                jsonValue[json.size()] = rule.json().contains(field);
+                json.add(jsonValue[json.size()]);
+            }
+            JoinSlot candidate = new JoinSlot(join, List.copyOf(json));
+            this.slot = slots.computeIfAbsent(candidate, k -> candidate);
             String table = join.schema() + "." + join.table();
             this.matchLookup = new ColumnLookup(matchColumns, c -> drift.missingColumn(rule.name(), table, c));
             this.valueLookup = new ColumnLookup(valueColumns, c -> drift.missingColumn(rule.name(), table, c));
         }
     }
 
-    /**
-     * Resolves column names to Connect fields once per table schema version (Debezium builds a new schema when a
-     * Relation message shows the table changed), and reports the columns a new version lacks.
-     */
-    private static final class ColumnLookup {
-        private final String[] columns;
-        private final java.util.function.Consumer<String> onMissing;
-        private Schema schema;
-        private Field[] fields;
-        private ColumnJson[] representations;
-
-        /** @param columns the columns to read (null entries are skipped); a trailing extra one is checked only */
-        ColumnLookup(String[] columns, java.util.function.Consumer<String> onMissing) {
-            this.columns = columns;
-            this.onMissing = onMissing;
-        }
-
-        /**
-         * The values of the first {@code width} columns, for a row of any schema version, in their documented
-         * representation ({@link ColumnJson}). With {@code update} set, Debezium's placeholders for values the WAL
-         * did not carry become null and are reported to it.
-         */
-        Object[] values(Struct row, int width, Update update) {
-            resolve(row.schema());
-            Object[] out = new Object[width];
-            for (int i = 0; i < width; i++) {
-                Field f = fields[i];
-                if (f != null) {
-                    Object v = row.get(f);
-                    if (update != null && v != null && UnavailableValue.is(v)) {
-                        update.unavailable(columns[i]);
-                        v = null;
-                    }
-                    out[i] = representations[i].apply(v);
-                }
-            }
-            return out;
-        }
-
-        Object[] values(Struct row, Update update) {
-            return values(row, columns.length, update);
-        }
-
-        /** Resolves the schema's fields; a version lacking a column is reported once. */
-        void resolve(Schema s) {
-            if (s == schema) {
-                return;
-            }
-            Field[] f = new Field[columns.length];
-            ColumnJson[] r = new ColumnJson[columns.length];
-            for (int i = 0; i < columns.length; i++) {
-                f[i] = columns[i] == null ? null : s.field(columns[i]);
-                if (columns[i] != null && f[i] == null) {
-                    onMissing.accept(columns[i]);
-                }
-                r[i] = f[i] == null ? null : ColumnJson.of(f[i].schema());
-            }
-            fields = f;
-            representations = r;
-            schema = s;
-        }
-
-        Object value(Struct row, String column) {
-            Field f = row.schema().field(column);
-            return f == null ? null : row.get(f);
-        }
-    }
-
     /** The table of the UPDATE being mapped, for reporting unavailable values. */
-    private final class Update {
+    private final class Update implements java.util.function.Consumer<String> {
         String schema;
         String table;
 
-        void unavailable(String column) {
+        @Override
+        public void accept(String column) {
             TransactionMapper.this.unavailable.unavailable(schema, table, column);
         }
     }
@@ -206,15 +139,16 @@ public final class TransactionMapper {
     public TransactionMapper(Catalog catalog, TransactionBuffer buffer, Drift drift, UnavailableListener unavailable) {
         this.buffer = buffer;
         this.unavailable = unavailable;
+        Map<JoinSlot, JoinSlot> slots = new HashMap<>();
         for (StreamRule rule : catalog.rules().values()) {
-            rules.put(rule.name(), rule);
             for (StreamRule.Source s : rule.sources()) {
                 routes.computeIfAbsent(s.schema() + "." + s.table(), k -> new TableRoutes()).sources
                         .add(new SourceRoute(rule, s, drift));
             }
             for (StreamRule.Join j : rule.joins()) {
-                routes.computeIfAbsent(j.schema() + "." + j.table(), k -> new TableRoutes()).joins
-                        .add(new JoinRoute(rule, j, drift));
+                JoinRoute route = new JoinRoute(rule, j, drift, slots);
+                routes.computeIfAbsent(j.schema() + "." + j.table(), k -> new TableRoutes()).joins.add(route);
+                joinsOfStream.computeIfAbsent(rule.name(), k -> new ArrayList<>()).add(route);
             }
         }
     }
@@ -245,6 +179,8 @@ public final class TransactionMapper {
         if (row == null) {
             return;
         }
+        java.util.Set<String> carried = operation == StreamRule.Operation.DELETE && !identityColumns.isEmpty()
+                ? identityColumns.get(schema + "." + table) : null;
         Update screen = null;
         if (operation == StreamRule.Operation.UPDATE) {
             // only an UPDATE's new row can hold Debezium's placeholder for an unchanged TOASTed value
@@ -256,29 +192,21 @@ public final class TransactionMapper {
             if (!s.source.operations().contains(operation)) {
                 continue;
             }
-            s.lookup.resolve(row.schema());
-            StreamRule.Filter filter = s.source.where();
-            if (filter != null && !filter.test(s.lookup.value(row, filter.column()))) {
+            if (!s.passes(row, screen, carried)) {
                 continue;
             }
-            Object[] values = s.lookup.values(row, s.columnOfField.length, screen);
-            if (operation == StreamRule.Operation.DELETE && !identityColumns.isEmpty()) {
-                java.util.Set<String> carried = identityColumns.get(schema + "." + table);
-                if (carried != null) {
-                    for (int i = 0; i < values.length; i++) {
-                        if (s.columnOfField[i] != null && !carried.contains(s.columnOfField[i])) {
-                            values[i] = null;
-                        }
-                    }
-                }
+            if (operation == StreamRule.Operation.UPDATE && !s.source.updateWhenChanged().isEmpty()
+                    && !changed(s.source.updateWhenChanged(), schema + "." + table, before, after)) {
+                continue;
             }
+            Object[] values = s.values(row, screen, carried);
             if (s.rule.joins().isEmpty()) {
                 buffer.add(s.rule.name(), encoder.encodeTail(values));
             } else {
                 byte[][] fields = new byte[values.length][];
                 for (int i = 0; i < values.length; i++) {
                     // fields the source does not supply stay null until a joined row fills them
-                    fields[i] = s.columnOfField[i] == null ? null : encoder.encodeValue(values[i]);
+                    fields[i] = s.supplies(i) ? encoder.encodeValue(values[i]) : null;
                 }
                 buffer.addPending(s.rule.name(), fields);
             }
@@ -293,14 +221,43 @@ public final class TransactionMapper {
                 Object[] vals = j.valueLookup.values(row, screen);
                 byte[][] encodedVals = new byte[vals.length][];
                 for (int i = 0; i < vals.length; i++) {
-                    encodedVals[i] = encoder.encodeValue(vals[i]);
+                    encodedVals[i] = encoder.encodeValue(j.jsonValue[i] ? JsonText.embed(vals[i]) : vals[i]);
                 }
                 String key = key(keyParts);
                 if (key != null) {
-                    joined.computeIfAbsent(j.join, k -> new HashMap<>()).put(key, encodedVals);
+                    joined.computeIfAbsent(j.slot, k -> new HashMap<>()).put(key, encodedVals);
                 }
             }
         }
+    }
+
+    /**
+     * Whether an UPDATE changed one of {@code columns}, or may have: pgoutput sends the old row whole for a FULL
+     * identity, only the identity's columns when they changed otherwise, and nothing when they did not.
+     */
+    private boolean changed(List<String> columns, String table, Struct before, Struct after) {
+        Set<String> identity = identityColumns.get(table); // null: FULL, or not known
+        for (String column : columns) {
+            Field now = after.schema().field(column);
+            if (now == null) {
+                return true;
+            }
+            boolean keyed = identity != null && identity.contains(column);
+            if (before == null) {
+                if (!keyed) {
+                    return true; // the WAL cannot say: keep the row
+                }
+                continue; // an identity column without an old key: unchanged
+            }
+            Field then = before.schema().field(column);
+            if (then == null || (identity != null && !keyed)) {
+                return true;
+            }
+            if (!java.util.Objects.equals(before.get(then), after.get(now))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -322,8 +279,8 @@ public final class TransactionMapper {
     /** Completes the transaction: fills joined fields, encodes, and resets for the next one. */
     public Transaction finish(long position) {
         for (String stream : buffer.pendingStreams()) {
-            StreamRule rule = rules.get(stream);
-            buffer.forEachPending(stream, fields -> buffer.add(stream, joinedTail(rule, fields)));
+            List<JoinRoute> joins = joinsOfStream.get(stream);
+            buffer.forEachPending(stream, fields -> buffer.add(stream, joinedTail(joins, fields)));
         }
         Transaction tx = buffer.finish(position);
         joined.clear();
@@ -338,26 +295,23 @@ public final class TransactionMapper {
         changes = 0;
     }
 
-    private byte[] joinedTail(StreamRule rule, byte[][] fields) {
-        List<String> names = rule.fields();
-        for (StreamRule.Join j : rule.joins()) {
-            Map<String, byte[][]> rows = joined.get(j);
+    private byte[] joinedTail(List<JoinRoute> joins, byte[][] fields) {
+        for (JoinRoute j : joins) {
+            Map<String, byte[][]> rows = joined.get(j.slot);
             if (rows == null) {
                 continue;
             }
-            byte[][] keyParts = new byte[j.match().size()][];
-            int k = 0;
-            for (String field : j.match().values()) {
-                keyParts[k++] = fields[names.indexOf(field)];
+            byte[][] keyParts = new byte[j.matchFields.length][];
+            for (int k = 0; k < keyParts.length; k++) {
+                keyParts[k] = fields[j.matchFields[k]];
             }
             String key = key(keyParts);
             byte[][] found = key == null ? null : rows.get(key);
             if (found == null) {
                 continue;
             }
-            int c = 0;
-            for (String field : j.columns().keySet()) {
-                fields[names.indexOf(field)] = found[c++];
+            for (int c = 0; c < found.length; c++) {
+                fields[j.valueFields[c]] = found[c];
             }
         }
         int size = 0;

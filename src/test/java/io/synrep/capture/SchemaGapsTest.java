@@ -65,4 +65,14 @@ class SchemaGapsTest {
         assertEquals(Map.of("pushers", "ok"), states.update(new SchemaGaps(List.of(), List.of(), List.of())));
         assertEquals("ok", states.current().get("pushers"));
     }
+
+    @Test
+    void aTableWhoseWriterStatementsFailWinsOverEveryOtherGap() {
+        Map<String, String> states = new SchemaGaps(List.of(), List.of("public.account_data.content"), List.of(),
+                List.of("public.account_data")).streamStates(BUILTIN, "pub");
+        String s = states.get("user_account_data");
+        assertTrue(s.startsWith("error: the writer's UPDATE and DELETE on public.account_data FAIL"), s);
+        assertTrue(s.contains("synrep prepare --apply"), s);
+        assertEquals("ok", states.get("receipts"));
+    }
 }

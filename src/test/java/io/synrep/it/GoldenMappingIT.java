@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.synrep.cli.Relay;
+import io.synrep.config.RetentionConfig;
 import io.synrep.streams.Catalog;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
@@ -49,6 +50,10 @@ import org.junit.jupiter.api.TestFactory;
  * Streams not named must deliver nothing. Rows with the same {@code _tx} must share one position, and positions
  * must strictly increase with {@code _tx}, across all streams.
  *
+ * <p><b>A catalog of its own.</b> A case may come with {@code golden/NAME.catalog.json}, an operator's catalog file
+ * ({@code "extends": "builtin"} to keep the built-in streams) that its relay runs with instead of the built-in
+ * catalog; the case's streams are then that catalog's.
+ *
  * <p><b>No extra rows.</b> After the case's SQL the test notes the writer's WAL position and commits a sentinel
  * transaction that streams nothing (a lone {@code state_events} row, which only feeds joins). Once the relay's
  * head has passed that WAL position, it has read all of the case's transactions, so any row they produced is
@@ -56,6 +61,8 @@ import org.junit.jupiter.api.TestFactory;
  */
 class GoldenMappingIT {
     private static final String DIR = "golden";
+    /** The suffix of a case's own catalog file. */
+    private static final String CATALOG = ".catalog.json";
     private static final long HEAD_WAIT_MS = 60_000;
     private static final long ROWS_WAIT_MS = 30_000;
 
@@ -70,6 +77,11 @@ class GoldenMappingIT {
         }
         List<String> cases = new ArrayList<>();
         for (String f : names) {
+            if (f.endsWith(CATALOG)) {
+                String sql = f.substring(0, f.length() - CATALOG.length()) + ".sql";
+                assertTrue(names.contains(sql), DIR + "/" + f + " has no " + sql);
+                continue;
+            }
             String base = f.replaceFirst("\\.(sql|json)$", "");
             String partner = f.endsWith(".sql") ? base + ".json" : base + ".sql";
             assertTrue(names.contains(partner), DIR + "/" + f + " has no " + partner);
@@ -79,19 +91,20 @@ class GoldenMappingIT {
         }
         assertFalse(cases.isEmpty(), "no golden cases in " + dir);
         return cases.stream().map(name -> DynamicTest.dynamicTest(name,
-                () -> runCase(name, dir.resolve(name + ".sql"), dir.resolve(name + ".json"))));
+                () -> runCase(name, dir.resolve(name + ".sql"), dir.resolve(name + ".json"),
+                        dir.resolve(name + CATALOG))));
     }
 
-    private static void runCase(String name, Path sqlFile, Path jsonFile) throws Exception {
+    private static void runCase(String name, Path sqlFile, Path jsonFile, Path catalogFile) throws Exception {
         Script script = Script.parse(Files.readString(sqlFile, StandardCharsets.UTF_8));
-        Catalog catalog = Catalog.builtin();
+        Catalog catalog = Files.exists(catalogFile) ? Catalog.load(catalogFile) : Catalog.builtin();
         Map<String, List<ObjectNode>> expected = expected(name, Poller.JSON.readTree(jsonFile.toFile()), catalog,
                 script.transactions());
 
         String dbUrl = TestPostgres.freshDatabase("golden");
         String slot = dbUrl.substring(dbUrl.lastIndexOf('/') + 1, dbUrl.indexOf('?'));
         try {
-            try (Relay relay = RelayFixture.start(dbUrl, slot)) {
+            try (Relay relay = RelayFixture.start(dbUrl, slot, catalog, RetentionConfig.defaults())) {
                 RelayFixture.awaitStreaming(relay);
                 long written = write(name, dbUrl, script);
                 awaitHead(name, relay, written);

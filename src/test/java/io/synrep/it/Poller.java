@@ -35,6 +35,15 @@ public final class Poller {
         }
     }
 
+    /** A reader with this one's tokens and rows that polls another relay (the same relay restarted, a replica). */
+    public Poller movedTo(String otherBase) {
+        Poller p = new Poller(otherBase, List.of(), "now");
+        p.tokens.putAll(tokens);
+        rows.forEach((k, v) -> p.rows.put(k, new ArrayList<>(v)));
+        p.fieldNames.putAll(fieldNames);
+        return p;
+    }
+
     /** One request; returns the HTTP status. Rows and tokens are updated on 200. */
     public int poll(int limit, long timeoutMs) throws IOException, InterruptedException {
         StringBuilder q = new StringBuilder(base).append("/_synapse/replication?limit=").append(limit)

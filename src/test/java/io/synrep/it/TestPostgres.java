@@ -55,6 +55,28 @@ public final class TestPostgres {
         return url;
     }
 
+    /**
+     * Creates a fresh database with a mirror of current Synapse's tables ({@code synapse-current/schema.sql}: no
+     * primary keys where Synapse has none, no replica identity set) and returns its JDBC URL (user postgres).
+     */
+    public static String freshCurrentSynapseDatabase(String prefix) {
+        EmbeddedDatabase s = server();
+        String name = prefix + "_" + COUNTER.incrementAndGet() + "_" + ProcessHandle.current().pid();
+        try (Connection c = s.connect(); Statement st = c.createStatement()) {
+            st.execute("CREATE DATABASE " + name);
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+        String url = "jdbc:postgresql://localhost:" + s.port() + "/" + name + "?user=postgres";
+        try (java.io.InputStream in = TestPostgres.class.getResourceAsStream("/synapse-current/schema.sql");
+             Connection c = DriverManager.getConnection(url); Statement st = c.createStatement()) {
+            st.execute(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+        } catch (SQLException | IOException e) {
+            throw new IllegalStateException(e);
+        }
+        return url;
+    }
+
     public static Connection connect(String url) throws SQLException {
         return DriverManager.getConnection(url);
     }

@@ -1,6 +1,7 @@
 package io.synrep.streams;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -106,8 +107,8 @@ class CatalogTest {
     @Test
     void builtinEventsAndBackfillSplitOnStreamOrderingAndJoinStateAndRedactions() {
         Catalog c = Catalog.builtin();
-        StreamRule.Filter events = c.rule("events").sources().get(0).where();
-        StreamRule.Filter backfill = c.rule("backfill").sources().get(0).where();
+        Filter events = c.rule("events").sources().get(0).where().get(0);
+        Filter backfill = c.rule("backfill").sources().get(0).where().get(0);
         assertTrue(events.test(1L) && !events.test(0L) && !events.test(-1L));
         assertTrue(backfill.test(-1L) && !backfill.test(0L) && !backfill.test(1L));
         for (String s : List.of("events", "backfill")) {
@@ -159,6 +160,27 @@ class CatalogTest {
     }
 
     @Test
+    void operationsByTableAreTheSourcesUnionAndInsertsForJoins() throws IOException {
+        Path file = write("""
+                {"streams": [
+                  {"name": "a", "fields": ["id", "note"], "sources": [{"table": "t", "operations": ["insert"]}],
+                   "joins": [{"table": "notes", "match": {"id": "id"}, "columns": {"note": "body"}}]},
+                  {"name": "b", "fields": ["id"], "sources": [{"table": "t", "operations": ["delete"]},
+                                                               {"schema": "s", "table": "u"}]},
+                  {"name": "c", "fields": ["id"], "sources": [{"table": "notes", "operations": ["delete"]}]}]}
+                """);
+        Map<String, Set<StreamRule.Operation>> ops = Catalog.load(file).operationsByTable();
+        assertEquals(List.of("public.t", "public.notes", "s.u"), List.copyOf(ops.keySet()));
+        assertEquals(Set.of(StreamRule.Operation.INSERT, StreamRule.Operation.DELETE), ops.get("public.t"));
+        assertEquals(Set.of(StreamRule.Operation.INSERT, StreamRule.Operation.DELETE), ops.get("public.notes"),
+                "a join needs inserts, a source its own operations");
+        assertEquals(Set.of(StreamRule.Operation.INSERT, StreamRule.Operation.UPDATE), ops.get("s.u"));
+        assertEquals(Set.of(StreamRule.Operation.INSERT), Catalog.builtin().operationsByTable()
+                .get("public.state_events"), "read only by joins");
+        assertEquals(Catalog.builtin().tables(), Catalog.builtin().operationsByTable().keySet());
+    }
+
+    @Test
     void unknownStreamHasNoRule() {
         assertNull(Catalog.builtin().rule("typing"));
         assertNull(Catalog.builtin().rule("federation"));
@@ -186,7 +208,7 @@ class CatalogTest {
         assertEquals("audit_log", src.table());
         assertEquals(Set.of(StreamRule.Operation.INSERT, StreamRule.Operation.DELETE), src.operations());
         assertEquals(Map.of("id", "id", "who", "actor", "what", "what"), src.columns());
-        assertNull(src.where());
+        assertEquals(List.of(), src.where());
         // operations default to inserts and upserts
         assertEquals(Set.of(StreamRule.Operation.INSERT, StreamRule.Operation.UPDATE),
                 c.rule("widgets").sources().get(0).operations());
@@ -212,7 +234,7 @@ class CatalogTest {
         assertEquals(List.of("stream_id", "room_id", "user_id"), c.rule("receipts").fields());
         assertEquals("my_receipts", c.rule("receipts").sources().get(0).table());
         assertEquals(SPEC_STREAMS.get("events"), c.rule("events").fields());
-        StreamRule.Filter w = c.rule("widgets").sources().get(0).where();
+        Filter w = c.rule("widgets").sources().get(0).where().get(0);
         assertEquals("widget_id", w.column());
         assertTrue(w.test(10) && !w.test(9.5));
         assertTrue(c.tables().contains("public.my_receipts"));
@@ -222,10 +244,139 @@ class CatalogTest {
     }
 
     @Test
-    void extendsMayOnlyNameBuiltin() throws IOException {
+    void extendsMayOnlyNameBuiltinOrABuiltinCatalog() throws IOException {
         assertProblem("""
                 {"extends": "other", "streams": []}
-                """, "extends");
+                """, "\"extends\"", "\"other\"", "synapse-seed");
+        assertProblem("""
+                {"extends": ["builtin"], "streams": []}
+                """, "\"extends\"");
+    }
+
+    @Test
+    void builtinCatalogsAreNamedAndEachNameHasItsResource() {
+        assertEquals(List.of("synapse-seed", "synapse-current"), Catalog.BUILTIN_NAMES);
+        assertTrue(Catalog.BUILTIN_NAMES.contains(Catalog.DEFAULT_BUILTIN));
+        for (String name : Catalog.BUILTIN_NAMES) {
+            assertNotNull(Catalog.class.getResource(Catalog.resource(name)), name);
+            assertFalse(Catalog.builtin(name).streamNames().isEmpty(), name);
+        }
+        assertEquals("/io/synrep/streams/catalog-synapse-seed.json", Catalog.resource("synapse-seed"));
+        assertEquals(Catalog.builtin().rules(), Catalog.builtin("synapse-seed").rules());
+    }
+
+    @Test
+    void anUnknownBuiltinNameIsRefusedWithTheKnownNames() {
+        CatalogException e = assertThrows(CatalogException.class, () -> Catalog.builtin("synapse-2019"));
+        assertTrue(e.getMessage().contains("\"synapse-2019\"") && e.getMessage().contains("synapse-seed"),
+                e.getMessage());
+    }
+
+    @Test
+    void extendsMayNameTheBuiltinCatalog() throws IOException {
+        Path file = write("""
+                {"extends": "synapse-seed", "streams": [
+                  {"name": "widgets", "fields": ["widget_id"], "sources": [{"table": "widgets"}]}]}
+                """);
+        List<String> expected = new java.util.ArrayList<>(SPEC_STREAMS.keySet());
+        expected.add("widgets");
+        assertEquals(expected, Catalog.load(file).streamNames());
+        assertEquals(expected, Catalog.load(file, "synapse-seed").streamNames());
+    }
+
+    @Test
+    void extendsBuiltinMeansTheCatalogTheCallerSelected() throws IOException {
+        Path other = write("""
+                {"streams": [{"name": "alpha", "fields": ["id"], "sources": [{"table": "a"}]},
+                             {"name": "beta", "fields": ["id"], "sources": [{"table": "b"}]}]}
+                """);
+        Map<String, Catalog> builtins = Map.of("synapse-seed", Catalog.builtin(), "other", Catalog.load(other));
+        Path file = write("""
+                {"extends": "builtin", "drop": ["alpha"], "streams": [
+                  {"name": "gamma", "fields": ["id"], "sources": [{"table": "c"}]}]}
+                """);
+        assertEquals(List.of("beta", "gamma"), Catalog.load(file, "other", builtins::get).streamNames());
+        Path named = write("""
+                {"extends": "synapse-seed", "drop": ["events"], "streams": []}
+                """);
+        assertEquals(13, Catalog.load(named, "other", builtins::get).streamNames().size(),
+                "a name means that catalog whatever was selected");
+    }
+
+    @Test
+    void dropRemovesBuiltinStreamsWhileReplacementsKeepTheirPlaceAndAdditionsGoLast() throws IOException {
+        Path file = write("""
+                {"extends": "builtin", "drop": ["public_rooms", "backfill"],
+                 "streams": [
+                   {"name": "widgets", "fields": ["widget_id"], "sources": [{"table": "widgets"}]},
+                   {"name": "presence", "fields": ["stream_id", "user_id"], "sources": [{"table": "my_presence"}]}
+                 ]}
+                """);
+        Catalog c = Catalog.load(file);
+        List<String> expected = new java.util.ArrayList<>(SPEC_STREAMS.keySet());
+        expected.removeAll(List.of("public_rooms", "backfill"));
+        expected.add("widgets");
+        assertEquals(expected, c.streamNames());
+        assertNull(c.rule("public_rooms"));
+        assertEquals("my_presence", c.rule("presence").sources().get(0).table());
+        assertFalse(c.tables().contains("public.public_room_list_stream"));
+        assertTrue(c.tables().contains("public.events"), "events still reads it");
+    }
+
+    @Test
+    void dropNeedsExtends() throws IOException {
+        assertProblem("""
+                {"drop": ["events"], "streams": []}
+                """, "\"drop\"", "needs \"extends\"");
+        assertEquals(List.of(), Catalog.load(write("{\"drop\": null, \"streams\": []}")).streamNames(),
+                "null is no drop");
+    }
+
+    @Test
+    void dropMayOnlyNameStreamsOfTheBaseCatalog() throws IOException {
+        assertProblem("""
+                {"extends": "builtin", "drop": ["typing"], "streams": []}
+                """, "\"drop\"", "\"typing\"", "\"synapse-seed\"", "does not have");
+        assertProblem("""
+                {"extends": "builtin", "drop": ["events", "events"], "streams": []}
+                """, "\"events\"", "twice");
+        assertProblem("""
+                {"extends": "builtin", "drop": "events", "streams": []}
+                """, "\"drop\"", "array of strings");
+    }
+
+    @Test
+    void aStreamCannotBeBothDroppedAndDefined() throws IOException {
+        assertProblem("""
+                {"extends": "builtin", "drop": ["receipts"], "streams": [
+                  {"name": "receipts", "fields": ["stream_id"], "sources": [{"table": "receipts_linearized"}]}]}
+                """, "stream \"receipts\"", "both dropped and defined");
+    }
+
+    @Test
+    void theSelectedBuiltinMustExist() throws IOException {
+        Path file = write("""
+                {"extends": "builtin", "streams": []}
+                """);
+        CatalogException e = assertThrows(CatalogException.class, () -> Catalog.load(file, "synapse-2019"));
+        assertTrue(e.getMessage().contains("synapse-2019"), e.getMessage());
+    }
+
+    @Test
+    void theReadmeExampleLoads() throws IOException {
+        String readme = Files.readString(Path.of("README.md"));
+        int section = readme.indexOf("### Catalog format");
+        int start = readme.indexOf("```json\n", section) + "```json\n".length();
+        String example = readme.substring(start, readme.indexOf("```", start));
+        Catalog c = Catalog.load(write(example));
+        assertNull(c.rule("public_rooms"));
+        StreamRule orders = c.rule("orders");
+        assertEquals(Set.of("details"), orders.json());
+        assertEquals(3, orders.sources().get(0).where().size());
+        assertEquals(Set.of("id", "customer_id", "total", "details", "status", "deleted_at"),
+                c.columnsByTable().get("shop.orders"));
+        assertEquals(Set.of("id", "client", "total"), c.columnsByTable().get("shop.old_orders"),
+                "constants are no columns");
     }
 
     // --- invalid catalogs ----------------------------------------------------------------------------------------
@@ -356,6 +507,129 @@ class CatalogTest {
                 {"streams": [{"name": "s", "fields": ["id"],
                   "sources": [{"table": "t", "where": {"op": ">", "value": 1}}]}]}
                 """, "column");
+    }
+
+    @Test
+    void constantsAreParsedAndAreNoColumnsTheTableMustHave() throws IOException {
+        Path file = write("""
+                {"streams": [{"name": "s", "fields": ["id", "room_id", "deleted", "kind", "n"],
+                  "sources": [{"table": "t", "constants": {"room_id": null, "deleted": true, "kind": "k", "n": 2}}]}]}
+                """);
+        Catalog c = Catalog.load(file);
+        StreamRule.Source src = c.rule("s").sources().get(0);
+        Map<String, Object> expected = new LinkedHashMap<>();
+        expected.put("room_id", null);
+        expected.put("deleted", true);
+        expected.put("kind", "k");
+        expected.put("n", 2);
+        assertEquals(expected, src.constants());
+        assertEquals(Map.of("id", "id"), src.columns());
+        assertEquals(Map.of("public.t", Set.of("id")), c.columnsByTable());
+    }
+
+    @Test
+    void constantForAnUnknownField() throws IOException {
+        assertProblem("""
+                {"streams": [{"name": "s", "fields": ["id"],
+                  "sources": [{"table": "t", "constants": {"other": 1}}]}]}
+                """, "stream \"s\"", "source \"t\"", "\"constants\"", "\"other\"", "not one of its fields");
+    }
+
+    @Test
+    void aFieldIsEitherAColumnOrAConstant() throws IOException {
+        assertProblem("""
+                {"streams": [{"name": "s", "fields": ["id", "kind"],
+                  "sources": [{"table": "t", "columns": {"kind": "k"}, "constants": {"kind": "x"}}]}]}
+                """, "stream \"s\"", "\"kind\"", "both \"columns\" and \"constants\"");
+    }
+
+    @Test
+    void constantsAreJsonScalars() throws IOException {
+        assertProblem("""
+                {"streams": [{"name": "s", "fields": ["id", "kind"],
+                  "sources": [{"table": "t", "constants": {"kind": {"a": 1}}}]}]}
+                """, "stream \"s\"", "\"constants.kind\"", "string, a finite number, a boolean or null");
+        assertProblem("""
+                {"streams": [{"name": "s", "fields": ["id", "kind"],
+                  "sources": [{"table": "t", "constants": {"kind": [1]}}]}]}
+                """, "\"constants.kind\"");
+        assertProblem("""
+                {"streams": [{"name": "s", "fields": ["id", "kind"],
+                  "sources": [{"table": "t", "constants": ["kind"]}]}]}
+                """, "stream \"s\"", "\"constants\" must be an object");
+    }
+
+    @Test
+    void whereIsOneConditionOrAnArrayOfThemAndEveryWhereColumnIsRead() throws IOException {
+        Path file = write("""
+                {"streams": [{"name": "s", "fields": ["id"], "sources": [
+                  {"table": "t", "where": {"column": "n", "op": ">=", "value": 2.5}},
+                  {"table": "u", "where": [{"column": "kind", "op": "!=", "value": "m.x"},
+                                           {"column": "flag", "op": "=", "value": false},
+                                           {"column": "gone", "op": "is null"},
+                                           {"column": "here", "op": "Is  Not Null"}]}]}]}
+                """);
+        Catalog c = Catalog.load(file);
+        assertEquals(List.of(new Filter("n", Filter.Op.GE, new java.math.BigDecimal("2.5"))),
+                c.rule("s").sources().get(0).where());
+        assertEquals(List.of(new Filter("kind", Filter.Op.NE, "m.x"), new Filter("flag", Filter.Op.EQ, false),
+                        new Filter("gone", Filter.Op.IS_NULL, null), new Filter("here", Filter.Op.IS_NOT_NULL, null)),
+                c.rule("s").sources().get(1).where());
+        assertEquals(Set.of("id", "n"), c.columnsByTable().get("public.t"));
+        assertEquals(Set.of("id", "kind", "flag", "gone", "here"), c.columnsByTable().get("public.u"));
+    }
+
+    private static String whereCatalog(String where) {
+        return "{\"streams\": [{\"name\": \"s\", \"fields\": [\"id\"], \"sources\": [{\"table\": \"t\", \"where\": "
+                + where + "}]}]}";
+    }
+
+    @Test
+    void textAndBooleanValuesTakeOnlyEqualityOps() throws IOException {
+        assertProblem(whereCatalog("{\"column\": \"kind\", \"op\": \"<\", \"value\": \"m\"}"),
+                "stream \"s\"", "source \"t\"", "\"where\" on \"kind\"", "numeric", "text \"value\" takes only");
+        assertProblem(whereCatalog("{\"column\": \"flag\", \"op\": \">=\", \"value\": true}"),
+                "\"where\" on \"flag\"", "boolean \"value\" takes only");
+    }
+
+    @Test
+    void comparisonsNeedAValueAndNullTestsTakeNone() throws IOException {
+        assertProblem(whereCatalog("{\"column\": \"n\", \"op\": \"=\"}"), "stream \"s\"", "\"where\" on \"n\"",
+                "\"=\" needs a \"value\"");
+        assertProblem(whereCatalog("{\"column\": \"n\", \"op\": \"!=\", \"value\": null}"),
+                "\"where\" on \"n\"", "use \"op\": \"is null\"");
+        assertProblem(whereCatalog("{\"column\": \"n\", \"op\": \"is null\", \"value\": 1}"),
+                "\"where\" on \"n\"", "\"is null\" takes no \"value\"");
+        assertProblem(whereCatalog("{\"column\": \"n\", \"op\": \"is not null\", \"value\": null}"),
+                "\"is not null\" takes no \"value\"");
+    }
+
+    @Test
+    void unknownOpsAndOddValuesAreRefused() throws IOException {
+        assertProblem(whereCatalog("{\"column\": \"n\", \"op\": \"<>\", \"value\": 1}"), "stream \"s\"",
+                "\"<>\" is not one of", "\"is null\"");
+        assertProblem(whereCatalog("{\"column\": \"n\"}"), "\"op\" null is not one of");
+        assertProblem(whereCatalog("{\"column\": \"n\", \"op\": \"=\", \"value\": [1]}"),
+                "\"value\" must be a number, a string or a boolean");
+        assertProblem(whereCatalog("[{\"column\": \"n\", \"op\": \"is null\"}, \"n > 1\"]"), "stream \"s\"",
+                "\"where\" must be an object or an array of objects");
+        assertProblem(whereCatalog("\"n > 1\""), "\"where\" must be an object or an array of objects");
+    }
+
+    @Test
+    void jsonFieldsAreFieldsOfTheStream() throws IOException {
+        Path file = write("""
+                {"streams": [{"name": "s", "fields": ["id", "content", "data"], "json": ["content", "data"],
+                  "sources": [{"table": "t"}]}]}
+                """);
+        assertEquals(Set.of("content", "data"), Catalog.load(file).rule("s").json());
+        assertEquals(Set.of(), Catalog.builtin().rule("receipts").json());
+        assertProblem("""
+                {"streams": [{"name": "s", "fields": ["id"], "json": ["content"], "sources": [{"table": "t"}]}]}
+                """, "stream \"s\"", "\"json\" names \"content\"", "not one of its fields");
+        assertProblem("""
+                {"streams": [{"name": "s", "fields": ["id"], "json": "id", "sources": [{"table": "t"}]}]}
+                """, "stream \"s\"", "\"json\" must be an array of strings");
     }
 
     @Test
