@@ -95,6 +95,8 @@ public final class Worker implements AutoCloseable {
         } catch (StoreException e) {
             throw new Relay.StartupException(e.getMessage());
         }
+        LOG.info("worker {}: the database holds the {} schema; following {}", s.name(), stores.schema(),
+                stores.streams());
         ReplicationClient client;
         try {
             ReplicationClient.Builder b = stores.attach(ReplicationClient.builder(s.relay())).tokenStore(s.tokens())
@@ -163,9 +165,11 @@ public final class Worker implements AutoCloseable {
         }
         String error = client.lastError();
         LOG.info("worker {}: {} rows/s, position {}, caches {} hits / {} loads ({} not cached: raced an"
-                        + " invalidation), resyncs {}, errors {}{}", name, String.format("%.1f", perSecond),
+                        + " invalidation), resyncs {}, errors {}{}{}", name, String.format("%.1f", perSecond),
                 client.position(), hits, loads, discarded, client.resyncs(), client.errors(),
-                error == null ? "" : " (last: " + error + ")");
+                error == null ? "" : " (last: " + error + ")", client.missingStreams().isEmpty() ? ""
+                        : "; the relay (catalog " + client.catalog() + ") does not serve " + client.missingStreams()
+                        + ": reads that depend on them answer 503");
     }
 
     @Override

@@ -3,6 +3,7 @@ package io.synrep.cli;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
@@ -21,9 +22,14 @@ import org.slf4j.LoggerFactory;
  * The worker's read API: JSON over the slaved stores, for operators and for tests of a real deployment.
  *
  * <p>Every read answer carries {@code "position"}: the reader's position observed <em>before</em> the read began,
- * so the answer reflects every write the writer committed at or before it (the stores' promise). Errors are
- * {@code {"errcode", "error"}} with a 4xx status (503 when the database cannot be read), never a stack trace.
- * Field names are snake_case. Thread-safe: Javalin's threads call the stores concurrently.
+ * so the answer reflects every write the writer committed at or before it (the stores' promise). Reads answer 503
+ * {@code M_UNAVAILABLE} until the reader has followed the relay once (had a poll answered since the worker started:
+ * before that nothing would invalidate what a read caches), when the database cannot be read, and when the relay
+ * does not serve a stream the read's store depends on. After the reader has followed the relay once, a relay that
+ * becomes unreachable does not stop reads: their {@code position} stays where the reader stopped, and the promise
+ * above still holds for it; {@code /health} says the worker is not following. Errors are
+ * {@code {"errcode", "error"}}, never a stack trace. Field names are snake_case. Thread-safe: Javalin's threads call
+ * the stores concurrently.
  */
 final class WorkerApi {
     private static final Logger LOG = LoggerFactory.getLogger(WorkerApi.class);
@@ -108,7 +114,7 @@ final class WorkerApi {
 
     /** Reads the position, then {@code read}, and answers {@code {"position": P, field: value}}. */
     void read(Context ctx, String field, Supplier<Object> read) {
-        long position = client.position();
+        long position = position();
         answer(ctx, field, read.get(), position);
     }
 
@@ -122,7 +128,7 @@ final class WorkerApi {
     /** As {@link #read}, for a "changed since P?" question to one change cache. */
     void changedSince(Context ctx, StreamChangeCache cache, String entity) {
         long since = longParam(ctx.pathParam("since"), "since");
-        long position = client.position();
+        long position = position();
         boolean changed = cache.hasEntityChanged(entity, since);
         long earliest = cache.earliest();
         ObjectNode body = JSON.createObjectNode().put("position", position).put("changed", changed);
@@ -135,7 +141,16 @@ final class WorkerApi {
         send(ctx, 200, body);
     }
 
+    /**
+     * The reader's position, for a read about to begin; a 503 {@code M_UNAVAILABLE} until the reader has followed the
+     * relay once.
+     */
     long position() {
+        if (client.polls() == 0) {
+            String error = client.lastError();
+            throw new Problem(503, "M_UNAVAILABLE", "the worker has not followed the relay yet"
+                    + (error == null ? " (waiting for its first answer)" : ": " + error), null);
+        }
         return client.position();
     }
 
@@ -143,13 +158,42 @@ final class WorkerApi {
         return stores;
     }
 
+    /**
+     * 200 {@code reading} when the reader follows the relay and the relay serves every stream it follows; else 503:
+     * {@code starting} (no poll answered yet), {@code not_following} (its requests fail now), {@code degraded}
+     * (following, but some reads answer 503 because the relay does not serve their streams); {@code reasons} says
+     * why in words.
+     */
     private void health(Context ctx) {
         long position = client.position();
+        String error = client.lastError();
+        Set<String> missing = client.missingStreams();
+        ArrayNode reasons = JSON.createArrayNode();
+        String status;
+        if (client.polls() == 0) {
+            status = "starting";
+            reasons.add(client.catalog() == null ? "the relay's catalog is not fetched yet" + (error == null ? ""
+                    : ": " + error) : "no poll answered yet" + (error == null ? "" : ": " + error));
+        } else if (!client.following()) {
+            status = "not_following";
+            reasons.add("not following the relay: " + (error == null ? "its last request failed" : error)
+                    + "; reads answer at position " + position);
+        } else {
+            status = missing.isEmpty() ? "reading" : "degraded";
+        }
+        for (String stream : missing) {
+            reasons.add("the relay does not serve stream " + stream + ": reads that depend on it answer 503");
+        }
         ObjectNode body = JSON.createObjectNode()
-                .put("status", position >= 0 ? "reading" : "starting")
+                .put("status", status)
                 .put("position", position)
-                .put("last_error", client.lastError());
-        send(ctx, position >= 0 ? 200 : 503, body);
+                .put("last_error", error)
+                .put("catalog", client.catalog())
+                .put("schema", stores.schema());
+        ArrayNode names = body.putArray("missing_streams");
+        missing.forEach(names::add);
+        body.set("reasons", reasons);
+        send(ctx, status.equals("reading") ? 200 : 503, body);
     }
 
     private void position(Context ctx) {

@@ -20,22 +20,26 @@ final class WorkerCommand {
     static final String HELP = """
             Usage: synrep worker --relay URL --pg-url URL [options]
 
-            Runs a reader like a Synapse worker: follows every stream of the relay, keeps Caffeine
-            caches over reads of the shared database (events, memberships, receipts, account data,
-            tags, push rules, pushers, presence) that the stream rows invalidate, and serves them as
-            JSON. Once the worker has processed position P, no answer is older than what the writer
-            had committed at P; every answer carries "position", the worker's position observed
-            before the read began. Prints "Synrep worker serving http://HOST:PORT/" once serving and
-            a progress line every 10 s on stderr. Stops cleanly on Ctrl-C / SIGTERM.
+            Runs a reader like a Synapse worker: follows the relay's streams (those of the built-in
+            catalog matching the database's Synapse schema, seed-era or current, that the relay
+            serves), keeps Caffeine caches over reads of the shared database (events, memberships,
+            receipts, account data, tags, push rules, pushers, presence) that the stream rows
+            invalidate, and serves them as JSON. Once the worker has processed position P, no answer
+            is older than what the writer had committed at P; every answer carries "position", the
+            worker's position observed before the read began. Prints "Synrep worker serving
+            http://HOST:PORT/" once serving and a progress line every 10 s on stderr. Stops cleanly
+            on Ctrl-C / SIGTERM.
 
             Options (each also as SYNREP_<NAME> in the environment or 'name = value' in the --config
             file; the command line wins over the environment, which wins over the file):
             """ + ConfigKeys.help(ConfigKeys.WORKER) + """
               --help                  this text
 
-            Read API (GET, JSON; errors are {"errcode","error"}; ids as path segments):
+            Read API (GET, JSON; errors are {"errcode","error"}; ids as path segments). Reads answer
+            503 M_UNAVAILABLE until the worker has followed the relay once, and when the relay does
+            not serve a stream the read depends on (its cache would never be invalidated):
               /position                              {"position","epoch","resyncs","rows","errors",...}
-              /health                                200 once reading, else 503
+              /health                                200 when following every stream, else 503 and why
               /events/{event_id}                     {"position","event"}, 404 M_NOT_FOUND if absent
               /rooms/{room}/latest_events?limit=N    newest first by stream ordering (default 20)
               /rooms/{room}/receipts                 every user's receipts in the room
@@ -45,7 +49,7 @@ final class WorkerCommand {
               /users/{user}/account_data/{type}      one type, 404 M_NOT_FOUND if absent
               /users/{user}/rooms/{room}/account_data
               /users/{user}/tags                     room -> tag -> content
-              /users/{user}/push_rules               rules replayed from push_rules_stream
+              /users/{user}/push_rules               the user's push rules and enabled flags
               /users/{user}/pushers  and  /pushers   a user's pushers, every pusher
               /users/{user}/presence                 latest presence or null
               /rooms/{room}/changed_since/{P}        {"changed": may it have changed after P?}

@@ -16,8 +16,9 @@ import java.util.function.Consumer;
  *
  * <p>Two schemas: {@link #open} detects whether the database holds the seed-era Synapse schema
  * ({@code sql/schema.sql}; relay catalog {@code synapse-seed}) or current Synapse's (it has {@code push_rules} and
- * {@code cache_invalidation_stream_by_instance}, or {@code schema_version}; catalog {@code synapse-current}), reads
- * the tables of that schema, and {@link #attach} follows that catalog's stream names ({@link #streams()}).
+ * {@code cache_invalidation_stream_by_instance}, or {@code schema_version} 72 or later; catalog
+ * {@code synapse-current}), reads the tables of that schema, and {@link #attach} follows that catalog's stream names
+ * ({@link #streams()}).
  *
  * <p>Guarantee: once the client's {@link ReplicationClient#position() position} is P, every store answer reflects
  * every write the writer committed at or before P (each invalidation goes through a {@link ReaderCache}, which never

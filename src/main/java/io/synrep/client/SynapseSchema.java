@@ -44,16 +44,27 @@ enum SynapseSchema {
     }
 
     /**
-     * Current Synapse when the database has {@code push_rules} and {@code cache_invalidation_stream_by_instance},
-     * or Synapse's {@code schema_version}; else the seed schema.
+     * Current Synapse when the database has {@code push_rules} and {@code cache_invalidation_stream_by_instance}, or
+     * Synapse's {@code schema_version} at 72 (its first full schema of today's layout) or later; else the seed
+     * schema. That is the relay's own detection (it picks its built-in catalog the same way) except that a
+     * {@code schema_version} alone says "current" only from 72 on: a seed-era Synapse has that table too.
      */
     static SynapseSchema detect(Connection c) throws SQLException {
         try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
-                "SELECT (to_regclass('push_rules') IS NOT NULL"
-                        + " AND to_regclass('cache_invalidation_stream_by_instance') IS NOT NULL)"
-                        + " OR to_regclass('schema_version') IS NOT NULL")) {
+                "SELECT to_regclass('push_rules') IS NOT NULL"
+                        + " AND to_regclass('cache_invalidation_stream_by_instance') IS NOT NULL,"
+                        + " to_regclass('schema_version') IS NOT NULL")) {
             rs.next();
-            return rs.getBoolean(1) ? CURRENT : SEED;
+            if (rs.getBoolean(1)) {
+                return CURRENT;
+            }
+            if (!rs.getBoolean(2)) {
+                return SEED;
+            }
+        }
+        try (Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT max(version) >= 72 FROM schema_version")) {
+            return rs.next() && rs.getBoolean(1) ? CURRENT : SEED;
         }
     }
 
@@ -61,7 +72,7 @@ enum SynapseSchema {
     void check(Connection c) throws SQLException {
         String fix = this == SEED ? "apply sql/schema.sql, or point --pg-url at the writer's database"
                 : "the database looks like current Synapse (it has push_rules and cache_invalidation_stream_by_instance,"
-                + " or schema_version); point --pg-url at the writer's database";
+                + " or schema_version 72 or later); point --pg-url at the writer's database";
         for (String table : tables) {
             try (Statement st = c.createStatement();
                  ResultSet rs = st.executeQuery("SELECT to_regclass('" + table + "') IS NOT NULL")) {

@@ -15,8 +15,13 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.sql.Connection;
 import java.sql.Statement;
+import io.synrep.config.RetentionConfig;
+import io.synrep.streams.Catalog;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The worker's read API over a real relay and database: answers carry the position, errors are JSON. */
 class WorkerIT {
@@ -84,6 +89,81 @@ class WorkerIT {
         }
     }
 
+    @Test
+    void aRelayWithoutAStreamLeavesTheStoreThatNeedsItUnavailableAndTheOthersFresh(@TempDir Path dir)
+            throws Exception {
+        String url = TestPostgres.freshDatabase("workermissing");
+        Path file = dir.resolve("no-receipts.json");
+        Files.writeString(file, "{\"extends\": \"builtin\", \"drop\": [\"receipts\"], \"streams\": []}");
+        Catalog catalog = Catalog.load(file, Catalog.DEFAULT_BUILTIN);
+        Relay relay = RelayFixture.start(url, "wmissing", catalog, RetentionConfig.defaults());
+        boolean relayClosed = false;
+        try (Worker worker = Worker.start(new Worker.Settings(URI.create(RelayFixture.base(relay)), url,
+                "127.0.0.1", 0, "missing", TokenStore.inMemory(), "-1", 1000, 2, Duration.ofMillis(300)));
+             Connection c = TestPostgres.connect(url); Statement st = c.createStatement()) {
+            RelayFixture.awaitStreaming(relay);
+            String base = "http://127.0.0.1:" + worker.port();
+            c.setAutoCommit(false);
+            st.execute("INSERT INTO receipts_linearized (stream_id, room_id, receipt_type, user_id, event_id, data)"
+                    + " VALUES (nextval('receipts_sequence'), '!room:t', 'm.read', '@u:t', '$e1', '{}')");
+            st.execute("INSERT INTO account_data (user_id, account_data_type, stream_id, content)"
+                    + " VALUES ('@u:t', 'm.one', nextval('account_data_sequence'), '{\"v\":1}')");
+            long first = currentLsn(st);
+            c.commit();
+            c.setAutoCommit(true);
+            JsonNode before = awaitPosition(base, "/users/@u:t/account_data", first);
+            assertEquals(1, before.get("account_data").get("m.one").get("v").asInt(), before.toString());
+
+            // the stores the relay's streams invalidate stay fresh: cached, written, read again once processed
+            c.setAutoCommit(false);
+            st.execute("UPDATE account_data SET content = '{\"v\":2}', stream_id = nextval('account_data_sequence')"
+                    + " WHERE user_id = '@u:t' AND account_data_type = 'm.one'");
+            long committed = currentLsn(st);
+            c.commit();
+            c.setAutoCommit(true);
+            JsonNode after = awaitPosition(base, "/users/@u:t/account_data", committed);
+            assertEquals(2, after.get("account_data").get("m.one").get("v").asInt(), after.toString());
+
+            // receipts: not served, so never invalidated: no answer from that cache, whatever is in it
+            for (String path : new String[] {"/users/@u:t/receipts", "/rooms/!room:t/receipts"}) {
+                JsonNode refused = get(base + path, 503);
+                assertEquals("M_UNAVAILABLE", refused.get("errcode").asText());
+                assertEquals("stream receipts is not served by the relay: receipts read here would never be"
+                        + " invalidated", refused.get("error").asText());
+            }
+            // the change caches receipts feeds answer conservatively
+            assertTrue(get(base + "/users/@nobody:t/changed_since/" + Long.MAX_VALUE / 2, 200).get("changed")
+                    .asBoolean());
+            assertTrue(get(base + "/rooms/!nowhere:t/changed_since/" + Long.MAX_VALUE / 2, 200).get("changed")
+                    .asBoolean());
+            JsonNode health = get(base + "/health", 503);
+            assertEquals("degraded", health.get("status").asText(), health.toString());
+            assertEquals("[\"receipts\"]", health.get("missing_streams").toString());
+            assertEquals("custom", health.get("catalog").asText());
+            assertTrue(health.get("reasons").toString().contains("does not serve stream receipts"), health.toString());
+            String error = worker.client().lastError();
+            assertTrue(error == null || !error.contains("receipts"), "no poll ever named receipts: " + error);
+
+            // the relay goes away: the worker is not following any more, and says so; reads keep their position
+            relay.close();
+            relayClosed = true;
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (!get(base + "/health", 503).get("status").asText().equals("not_following")) {
+                assertTrue(System.nanoTime() < deadline, "the worker noticed the relay is gone");
+                Thread.sleep(50);
+            }
+            JsonNode stale = get(base + "/health", 503);
+            assertTrue(stale.get("reasons").get(0).asText().startsWith("not following the relay"), stale.toString());
+            JsonNode still = get(base + "/users/@u:t/account_data", 200);
+            assertEquals(2, still.get("account_data").get("m.one").get("v").asInt());
+            assertTrue(still.get("position").asLong() >= committed);
+        } finally {
+            if (!relayClosed) {
+                relay.close();
+            }
+        }
+    }
+
     private static long currentLsn(Statement st) throws Exception {
         try (var rs = st.executeQuery("SELECT pg_current_wal_lsn() - '0/0'::pg_lsn")) {
             rs.next();
@@ -91,12 +171,21 @@ class WorkerIT {
         }
     }
 
-    /** Polls {@code path} until its answer's position is at least {@code position}. */
+    /**
+     * Polls {@code path} until its answer's position is at least {@code position}; a read refused because the worker
+     * has not followed the relay yet (503) is asked again.
+     */
     private JsonNode awaitPosition(String base, String path, long position) throws Exception {
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         JsonNode last = null;
         while (System.nanoTime() < deadline) {
-            last = get(base + path, 200);
+            HttpResponse<String> r = send(base + path);
+            last = JSON.readTree(r.body());
+            if (r.statusCode() == 503 && last.get("error").asText().contains("not followed the relay yet")) {
+                Thread.sleep(50);
+                continue;
+            }
+            assertEquals(200, r.statusCode(), path + " -> " + r.body());
             if (last.get("position").asLong() >= position) {
                 return last;
             }
@@ -105,9 +194,13 @@ class WorkerIT {
         throw new AssertionError("position never reached " + position + ": " + last);
     }
 
-    private JsonNode get(String url, int status) throws Exception {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url.replace("$", "%24"))).build(),
+    private HttpResponse<String> send(String url) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create(url.replace("$", "%24"))).build(),
                 HttpResponse.BodyHandlers.ofString());
+    }
+
+    private JsonNode get(String url, int status) throws Exception {
+        HttpResponse<String> r = send(url);
         assertEquals(status, r.statusCode(), url + " -> " + r.body());
         assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith("application/json"));
         assertFalse(r.body().contains("\tat "));

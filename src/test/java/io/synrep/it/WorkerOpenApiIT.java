@@ -17,6 +17,8 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -102,8 +104,14 @@ class WorkerOpenApiIT {
                         "M_INVALID_PARAM");
                 error(base, "/users/{user}/devices/{device}/changed_since/{since}",
                         "/users/@u:t/devices/D/changed_since/soon", 400, "M_INVALID_PARAM");
-                // a worker whose relay does not answer has no position yet
-                api.check("/health", get("http://127.0.0.1:" + starting.port() + "/health"), 503, null);
+                // a worker whose relay does not answer has no position yet, and answers no read
+                String startingBase = "http://127.0.0.1:" + starting.port();
+                JsonNode health = api.check("/health", get(startingBase + "/health"), 503, null);
+                assertEquals("starting", health.get("status").asText(), health.toString());
+                for (String[] read : reads) {
+                    JsonNode refused = api.check(read[0], get(startingBase + read[1]), 503, "M_UNAVAILABLE");
+                    assertTrue(refused.get("error").asText().contains("not followed the relay"), refused.toString());
+                }
 
                 assertEquals(api.documented(), api.covered(), "every documented path and status is exercised");
             }
@@ -134,7 +142,13 @@ class WorkerOpenApiIT {
         }
     }
 
+    /** The reads answered so far (template, path), to ask a worker that never followed its relay. */
+    private final List<String[]> reads = new ArrayList<>();
+
     private JsonNode ok(String base, String template, String path) throws Exception {
+        if (!List.of("/health", "/position", "/caches", "/openapi.json").contains(template)) {
+            reads.add(new String[] {template, path});
+        }
         return api.check(template, get(base + path), 200, null);
     }
 
