@@ -69,8 +69,7 @@ class SynapseAttachIT {
     void aCatalogOfAppendOnlyStreamsAttachesWithoutPrepareAndEveryWriterStatementStillRuns() throws Exception {
         String url = TestPostgres.freshCurrentSynapseDatabase("attach_append");
         Path file = dir.resolve("append.json");
-        Files.writeString(file, "{\"extends\": \"synapse-current\", \"drop\": [\"receipts\", \"account_data\"],"
-                + " \"streams\": []}");
+        Files.writeString(file, "{\"extends\": \"synapse-current\", \"drop\": [\"receipts\", \"account_data\"]}");
         Catalog catalog = Catalog.load(file, "synapse-current");
         try (Relay relay = Relay.start(RelayFixture.capture(url, "append"), HttpConfig.defaults().withListen("127.0.0.1", 0),
                 RetentionConfig.defaults(), catalog, StateConfig.inDirectory(dir.resolve("state")));
