@@ -327,9 +327,14 @@ public final class Relay implements AutoCloseable {
 
     /** Compares the writer's schema with the catalog; an unreachable writer leaves the states as they were. */
     private void checkSchema() {
-        SchemaGaps gaps = writer.schemaGaps(catalog.columnsByTable(), publications);
-        if (gaps != null) {
-            streamStates.update(gaps);
+        try {
+            SchemaGaps gaps = writer.schemaGaps(catalog.columnsByTable(), publications);
+            if (gaps != null) {
+                streamStates.update(gaps);
+            }
+        } catch (RuntimeException e) {
+            // a periodic task that throws is never run again: report and keep checking
+            LOG.warn("schema check failed: {}", e.toString());
         }
     }
 
@@ -529,6 +534,7 @@ public final class Relay implements AutoCloseable {
         }
 
         private boolean emitFailed;
+        private boolean schemaCheckFailed;
 
         /** What the writer's schema lacks of the catalog's tables and columns, or null when it cannot be asked. */
         synchronized SchemaGaps schemaGaps(Map<String, java.util.Set<String>> columns, List<String> publications) {
@@ -538,6 +544,11 @@ public final class Relay implements AutoCloseable {
                 }
                 return SchemaGaps.find(conn, columns, publications);
             } catch (SQLException e) {
+                LOG.debug("schema check: {}", e.getMessage());
+                if (!schemaCheckFailed) {
+                    LOG.warn("cannot compare the writer's schema with the catalog: {}", e.getMessage());
+                    schemaCheckFailed = true;
+                }
                 closeQuietly();
                 return null;
             }
