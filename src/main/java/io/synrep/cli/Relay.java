@@ -134,7 +134,11 @@ public final class Relay implements AutoCloseable {
         }
         SlotSetup.Prepared prepared = SlotSetup.prepare(captureConfig, catalog, saved, stateConfig.startLsn(), true);
         report(prepared);
-        ReplicaIdentityCheck.warn(captureConfig, catalog.tables());
+        // TOASTed values and deleted rows only matter where updates or deletes are streamed
+        ReplicaIdentityCheck.warn(captureConfig, prepared.publications().published().entrySet().stream()
+                .filter(e -> e.getValue().contains(StreamRule.Operation.UPDATE)
+                        || e.getValue().contains(StreamRule.Operation.DELETE))
+                .map(Map.Entry::getKey).toList());
         deleteLeftoverSpillFiles(captureConfig.spillDir());
         StreamLog log = new StreamLog(catalog.streamNames(), retention, InstantSource.system());
         log.start(prepared.horizon(), prepared.head());
