@@ -19,12 +19,12 @@ import java.util.TreeSet;
  * statements never fail because of them.
  *
  * <p>PostgreSQL's {@code publish} option is per publication, so the relay keeps one publication per operation: NAME
- * publishes INSERTs, NAME_upd UPDATEs and NAME_del DELETEs, and each catalog table is in exactly those its streams
- * need (a Synapse stream table that is only appended to is never published for UPDATE or DELETE, so the writer may
- * update and delete it freely). pgoutput reads several publications from one comma-separated name; Debezium checks
- * that such a name exists as a publication, so an empty publication named {@code NAME,NAME_upd,NAME_del} stands for
- * the three. All four are created together, before the slot: pgoutput cannot decode WAL written before a
- * publication it was asked for existed.
+ * publishes INSERTs, NAME_upd UPDATEs and NAME_del DELETEs (the last two only when some stream needs them), and each
+ * catalog table is in exactly those its streams need (a Synapse stream table that is only appended to is never
+ * published for UPDATE or DELETE, so the writer may update and delete it freely). pgoutput reads several
+ * publications from one comma-separated name; Debezium checks that such a name exists as a publication, so an empty
+ * publication named e.g. {@code NAME,NAME_upd} stands for them. They are created together, before the slot: pgoutput
+ * cannot decode WAL written before a publication it was asked for existed ({@link #createdAfterSlot()}).
  *
  * <p>A NAME that already publishes UPDATE or DELETE (made by hand or by a Synrep before 0.2) is kept as it is
  * ("single publication"): the relay streams it alone and adds missing catalog tables to it.
@@ -44,7 +44,7 @@ import java.util.TreeSet;
  */
 public record Publications(String base, String streamed, boolean single, List<String> statements,
                            List<IdentityFix> identityFixes, Map<String, List<String>> brokenNow,
-                           Map<String, Set<Operation>> published) {
+                           Map<String, Set<Operation>> published, List<String> createdAfterSlot) {
     /**
      * The tables whose UPDATE and DELETE PostgreSQL will still refuse after the plan ran: broken now by a publication
      * other than the relay's own (which the plan narrows or keeps), with no usable replica identity.
@@ -62,8 +62,6 @@ public record Publications(String base, String streamed, boolean single, List<St
         return out;
     }
 
-    /** Longest configured publication name: the stand-in name lists all three within PostgreSQL's 63 bytes. */
-    public static final int MAX_NAME = 17;
 
     /**
      * A table that needs a replica identity before UPDATE or DELETE can be published for it.
@@ -82,14 +80,14 @@ public record Publications(String base, String streamed, boolean single, List<St
         return base + "_del";
     }
 
-    /** The empty publication whose name is the list pgoutput reads. */
-    public static String standIn(String base) {
-        return base + "," + updates(base) + "," + deletes(base);
+    /** The publication names capture streams from: NAME, and NAME_upd and NAME_del where they exist or are needed. */
+    public List<String> names() {
+        return List.of(streamed.split(","));
     }
 
-    /** The publication names of this layout that the relay streams (one, or three). */
-    public List<String> names() {
-        return single ? List.of(base) : List.of(base, updates(base), deletes(base));
+    /** Publications the plan creates although a slot exists: it cannot decode earlier WAL with them. */
+    public List<String> createdAfterSlot() {
+        return createdAfterSlot;
     }
 
     /** Whether capture can start without breaking the writer: no table needs a replica identity first. */
@@ -112,26 +110,38 @@ public record Publications(String base, String streamed, boolean single, List<St
         boolean[] own = pubs.get(base);
         boolean wide = own != null && (own[1] || own[2]);
         if (!wide) {
-            return build(base, needed, pubs, membership, identities, false);
+            return build(base, needed, pubs, membership, identities, false, slotExists);
         }
         // a wide NAME (made by hand or by an older relay) is kept while it harms no statement of the writer, and
         // whenever a slot reads it (a slot may only stream publications that existed when its WAL was written);
         // otherwise NAME is narrowed to inserts and the other two join it
-        Publications kept = build(base, needed, pubs, membership, identities, true);
-        return kept.safe() || slotExists ? kept : build(base, needed, pubs, membership, identities, false);
+        Publications kept = build(base, needed, pubs, membership, identities, true, slotExists);
+        return kept.safe() || slotExists ? kept : build(base, needed, pubs, membership, identities, false, false);
     }
 
     private static Publications build(String base, Map<String, Set<Operation>> needed, Map<String, boolean[]> pubs,
                                       Map<String, Set<String>> membership, Map<String, TableIdentity> identities,
-                                      boolean single) {
+                                      boolean single, boolean slotExists) {
         boolean[] own = pubs.get(base);
         boolean wide = own != null && (own[1] || own[2]);
-        if (!single && standIn(base).length() > 63) {
-            throw new SlotSetup.SetupException("publication name '" + base + "' is too long: the relay keeps "
-                    + updates(base) + " and " + deletes(base) + " beside it, named together as '" + standIn(base)
-                    + "', which must fit PostgreSQL's 63 characters; choose a --publication of at most " + MAX_NAME
-                    + " characters");
+        List<String> included = new ArrayList<>(List.of(base));
+        if (!single) {
+            boolean updates = needed.values().stream().anyMatch(o -> o.contains(Operation.UPDATE));
+            boolean deletes = needed.values().stream().anyMatch(o -> o.contains(Operation.DELETE));
+            if (updates || pubs.containsKey(updates(base))) {
+                included.add(updates(base));
+            }
+            if (deletes || pubs.containsKey(deletes(base))) {
+                included.add(deletes(base));
+            }
         }
+        String streamed = String.join(",", included);
+        if (streamed.length() > 63) {
+            throw new SlotSetup.SetupException("publication name '" + base + "' is too long: the relay keeps "
+                    + String.join(" and ", included.subList(1, included.size())) + " beside it, named together as '"
+                    + streamed + "', which must fit PostgreSQL's 63 characters; choose a shorter --publication");
+        }
+        List<String> createdAfterSlot = new ArrayList<>();
         List<String> statements = new ArrayList<>();
         Map<String, Set<Operation>> published = new LinkedHashMap<>();
         Map<String, List<String>> brokenNow = new LinkedHashMap<>();
@@ -163,6 +173,7 @@ public record Publications(String base, String streamed, boolean single, List<St
         } else {
             String[] names = {base, updates(base), deletes(base)};
             String[] publish = {"insert", "update", "delete"};
+            boolean[] use = {true, included.contains(names[1]), included.contains(names[2])};
             if (wide) {
                 statements.add("ALTER PUBLICATION " + TableIdentity.quote(base) + " SET (publish = 'insert')");
                 for (String table : needed.keySet()) {
@@ -179,20 +190,23 @@ public record Publications(String base, String streamed, boolean single, List<St
                 }
             }
             for (int i = 0; i < names.length; i++) {
-                if (!pubs.containsKey(names[i])) {
+                if (use[i] && !pubs.containsKey(names[i])) {
                     statements.add("CREATE PUBLICATION " + TableIdentity.quote(names[i])
                             + " WITH (publish = '" + publish[i] + "')");
+                    if (slotExists) {
+                        createdAfterSlot.add(names[i]);
+                    }
                 }
             }
-            if (!pubs.containsKey(standIn(base))) {
-                statements.add("CREATE PUBLICATION " + TableIdentity.quote(standIn(base))
-                        + " WITH (publish = 'insert')");
+            if (included.size() > 1 && !pubs.containsKey(streamed)) {
+                // empty: it only exists so that Debezium finds the name it streams from
+                statements.add("CREATE PUBLICATION " + TableIdentity.quote(streamed) + " WITH (publish = 'insert')");
             }
             Operation[] byPub = {Operation.INSERT, Operation.UPDATE, Operation.DELETE};
             for (Map.Entry<String, Set<Operation>> e : needed.entrySet()) {
                 Set<String> in = membership.getOrDefault(e.getKey(), Set.of());
                 for (int i = 0; i < names.length; i++) {
-                    if (e.getValue().contains(byPub[i]) && !in.contains(names[i])) {
+                    if (use[i] && e.getValue().contains(byPub[i]) && !in.contains(names[i])) {
                         additions.computeIfAbsent(names[i], k -> new ArrayList<>()).add(e.getKey());
                         published.get(e.getKey()).add(byPub[i]);
                     }
@@ -214,8 +228,8 @@ public record Publications(String base, String streamed, boolean single, List<St
                 fixes.add(new IdentityFix(id, ops, id.fix()));
             }
         }
-        return new Publications(base, single ? base : standIn(base), single, List.copyOf(statements),
-                List.copyOf(fixes), brokenNow, published);
+        return new Publications(base, streamed, single, List.copyOf(statements), List.copyOf(fixes), brokenNow,
+                published, List.copyOf(createdAfterSlot));
     }
 
     /**

@@ -84,9 +84,10 @@ public final class ReplicaIdentityCheck {
         try (Connection c = SlotSetup.connect(config)) {
             List<String> notFull = notFull(c, tables);
             if (!notFull.isEmpty()) {
-                LOG.warn("replica identity is not FULL for {}: an UPDATE that leaves a large (TOASTed) value unchanged"
-                        + " streams null for it, and a DELETE streams only the key columns; run ALTER TABLE ..."
-                        + " REPLICA IDENTITY FULL for each (sql/schema.sql does this for Synapse's tables)", notFull);
+                LOG.warn("replica identity is not FULL for {} (tables whose updates or deletes are streamed): an UPDATE "
+                        + "that leaves a large (TOASTed) value unchanged streams null for it, and a DELETE streams only "
+                        + "the key columns; ALTER TABLE ... REPLICA IDENTITY FULL avoids that at the cost of more WAL "
+                        + "(see README, Types)", notFull);
             }
         } catch (SQLException e) {
             LOG.info("could not check the tables' replica identity: {}", e.getMessage());

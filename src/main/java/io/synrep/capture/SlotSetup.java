@@ -216,7 +216,9 @@ public final class SlotSetup {
     private static void refuseMissing(SchemaGaps gaps) {
         if (!gaps.missingTables().isEmpty()) {
             throw new SetupException("the catalog names tables that do not exist: " + gaps.missingTables()
-                    + "; create them (sql/schema.sql for Synapse's) or pass a --catalog without them");
+                    + "; on a Synapse database check that the catalog fits its schema (--catalog builtin detects it,"
+                    + " or name synapse-current or synapse-seed); otherwise create them (sql/schema.sql creates the"
+                    + " seed-era tables in a fresh database) or pass a --catalog without them");
         }
         if (!gaps.missingColumns().isEmpty()) {
             throw new SetupException("the catalog names columns that do not exist: " + gaps.missingColumns()
@@ -251,6 +253,13 @@ public final class SlotSetup {
                 streams.put(f.identity().table(), catalog.streamsReading(f.identity().table()));
             }
             throw new SetupException(plan.refusal(streams));
+        }
+        if (atStart && !plan.createdAfterSlot().isEmpty()) {
+            throw new SetupException("the catalog needs publication(s) " + plan.createdAfterSlot() + " (streams that "
+                    + "take updates or deletes), which did not exist when slot " + c.slot() + " was created; pgoutput "
+                    + "cannot decode the slot's WAL with a publication made after it. Drop the slot (SELECT "
+                    + "pg_drop_replication_slot('" + c.slot() + "')) and restart: the relay creates the publications, "
+                    + "then a new slot (a new epoch: readers resync); or remove those streams from the catalog");
         }
         for (String sql : plan.statements()) {
             if (!atStart && !sql.startsWith("CREATE")) {

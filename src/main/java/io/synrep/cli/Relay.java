@@ -23,6 +23,7 @@ import io.synrep.http.RelayStatus;
 import io.synrep.log.StreamLog;
 import io.synrep.protocol.Position;
 import io.synrep.streams.Catalog;
+import io.synrep.streams.StreamRule;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.sql.Connection;
@@ -138,7 +139,11 @@ public final class Relay implements AutoCloseable {
         }
         SlotSetup.Prepared prepared = SlotSetup.prepare(captureConfig, catalog, saved, stateConfig.startLsn(), true);
         report(prepared);
-        ReplicaIdentityCheck.warn(captureConfig, catalog.tables());
+        // TOASTed values and deleted rows only matter where updates or deletes are streamed
+        ReplicaIdentityCheck.warn(captureConfig, prepared.publications().published().entrySet().stream()
+                .filter(e -> e.getValue().contains(StreamRule.Operation.UPDATE)
+                        || e.getValue().contains(StreamRule.Operation.DELETE))
+                .map(Map.Entry::getKey).toList());
         deleteLeftoverSpillFiles(captureConfig.spillDir());
         StreamLog log = new StreamLog(catalog.streamNames(), retention, InstantSource.system());
         log.start(prepared.horizon(), prepared.head());
@@ -345,9 +350,14 @@ public final class Relay implements AutoCloseable {
 
     /** Compares the writer's schema with the catalog; an unreachable writer leaves the states as they were. */
     private void checkSchema() {
-        SchemaGaps gaps = writer.schemaGaps(catalog.columnsByTable(), publications);
-        if (gaps != null) {
-            streamStates.update(gaps);
+        try {
+            SchemaGaps gaps = writer.schemaGaps(catalog.columnsByTable(), publications);
+            if (gaps != null) {
+                streamStates.update(gaps);
+            }
+        } catch (RuntimeException e) {
+            // a periodic task that throws is never run again: report and keep checking
+            LOG.warn("schema check failed: {}", e.toString());
         }
     }
 
@@ -547,6 +557,7 @@ public final class Relay implements AutoCloseable {
         }
 
         private boolean emitFailed;
+        private boolean schemaCheckFailed;
 
         /** What the writer's schema lacks of the catalog's tables and columns, or null when it cannot be asked. */
         synchronized SchemaGaps schemaGaps(Map<String, java.util.Set<String>> columns, List<String> publications) {
@@ -556,6 +567,11 @@ public final class Relay implements AutoCloseable {
                 }
                 return SchemaGaps.find(conn, columns, publications);
             } catch (SQLException e) {
+                LOG.debug("schema check: {}", e.getMessage());
+                if (!schemaCheckFailed) {
+                    LOG.warn("cannot compare the writer's schema with the catalog: {}", e.getMessage());
+                    schemaCheckFailed = true;
+                }
                 closeQuietly();
                 return null;
             }

@@ -114,8 +114,10 @@ public final class Catalog {
         if (root == null || !root.isObject()) {
             throw new CatalogException(where + " must be a JSON object with a \"streams\" array");
         }
-        Map<String, StreamRule> own = parse(root, where);
         JsonNode ext = root.get("extends");
+        // a file that extends a built-in catalog may only drop streams: "streams" is then optional
+        Map<String, StreamRule> own = ext != null && !ext.isNull() && root.get("streams") == null
+                ? new LinkedHashMap<>() : parse(root, where);
         JsonNode drop = root.get("drop") == null || root.get("drop").isNull() ? null : root.get("drop");
         if (ext == null || ext.isNull()) {
             if (drop != null) {

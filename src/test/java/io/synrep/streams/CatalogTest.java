@@ -333,6 +333,14 @@ class CatalogTest {
     }
 
     @Test
+    void aFileThatExtendsMayOnlyDropWithoutAStreamsArray() throws IOException {
+        Catalog c = Catalog.load(write("{\"extends\": \"synapse-current\", \"drop\": [\"receipts\"]}"));
+        assertFalse(c.streamNames().contains("receipts"));
+        assertTrue(c.streamNames().contains("account_data"));
+        assertProblem("{\"drop\": [\"events\"]}", "missing \"streams\" array");
+    }
+
+    @Test
     void dropMayOnlyNameStreamsOfTheBaseCatalog() throws IOException {
         assertProblem("""
                 {"extends": "builtin", "drop": ["typing"], "streams": []}
