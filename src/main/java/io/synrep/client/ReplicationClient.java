@@ -276,7 +276,8 @@ public final class ReplicationClient implements AutoCloseable {
     private void changeMissing(Set<String> now) {
         if (!now.equals(missing)) {
             if (!now.isEmpty()) {
-                LOG.warning("the relay (catalog " + catalog + ") does not serve " + now + ": their handlers see no rows");
+                LOG.warning("the relay (catalog " + catalog + ") does not serve " + now
+                        + ": their handlers see no rows");
             }
             missing = now;
             onMissing.accept(now);

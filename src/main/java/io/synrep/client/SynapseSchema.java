@@ -71,8 +71,9 @@ enum SynapseSchema {
     /** Fails, naming the fix, when a table or column the stores read is missing. */
     void check(Connection c) throws SQLException {
         String fix = this == SEED ? "apply sql/schema.sql, or point --pg-url at the writer's database"
-                : "the database looks like current Synapse (it has push_rules and cache_invalidation_stream_by_instance,"
-                + " or schema_version 72 or later); point --pg-url at the writer's database";
+                : "the database looks like current Synapse (it has push_rules and"
+                + " cache_invalidation_stream_by_instance, or schema_version 72 or later); point --pg-url at the"
+                + " writer's database";
         for (String table : tables) {
             try (Statement st = c.createStatement();
                  ResultSet rs = st.executeQuery("SELECT to_regclass('" + table + "') IS NOT NULL")) {

@@ -80,7 +80,8 @@ public final class HttpApi {
     }
 
     static Javalin create(StreamLog log, Map<String, List<String>> fieldsByStream, HttpConfig config,
-                          RelayStatus status, CaptureFigures figures, OpsConfig ops, Consumer<PollHandler> pollHandler) {
+                          RelayStatus status, CaptureFigures figures, OpsConfig ops,
+                          Consumer<PollHandler> pollHandler) {
         return create(log, CUSTOM_CATALOG, fieldsByStream, config, status, figures, ops, pollHandler);
     }
 
