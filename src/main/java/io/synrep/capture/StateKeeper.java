@@ -58,6 +58,31 @@ public final class StateKeeper implements AutoCloseable {
     public synchronized void replace(RelayState state) {
         store.save(state);
         current = state;
+        generation++;
+    }
+
+    /** How many times the state was replaced: offsets read before a replacement belong to another history. */
+    private long generation;
+
+    synchronized long generation() {
+        return generation;
+    }
+
+    /**
+     * Saves Debezium's flushed offsets with the current horizon, unless they were read before the state was replaced:
+     * an engine of the previous WAL history that flushes late (while it stops) must not put its positions into the
+     * new history, where they would make the next engine skip the new slot's changes while it looks for them.
+     *
+     * @param generation the {@link #generation()} when the engine's offsets were loaded
+     * @return whether they were saved
+     */
+    synchronized boolean saveOffsets(Map<String, String> offsets, long generation) {
+        if (generation != this.generation) {
+            LOG.debug("offsets of a replaced history ignored: {}", offsets);
+            return false;
+        }
+        saveOffsets(offsets);
+        return true;
     }
 
     /** Saves Debezium's flushed offsets with the current horizon. */
@@ -70,6 +95,11 @@ public final class StateKeeper implements AutoCloseable {
 
     synchronized Map<String, String> offsets() {
         return current.offsets();
+    }
+
+    /** The offsets and the generation they belong to, read together. */
+    synchronized Map.Entry<Long, Map<String, String>> offsetsWithGeneration() {
+        return Map.entry(generation, current.offsets());
     }
 
     @Override

@@ -16,6 +16,8 @@ import org.apache.kafka.connect.storage.MemoryOffsetBackingStore;
 public final class StateOffsetStore extends MemoryOffsetBackingStore {
     static final String KEEPER_PROPERTY = "synrep.state.keeper";
     private StateKeeper keeper;
+    /** The keeper's generation when this engine loaded its offsets. */
+    private long generation;
 
     @Override
     public void configure(WorkerConfig config) {
@@ -27,7 +29,9 @@ public final class StateOffsetStore extends MemoryOffsetBackingStore {
     public synchronized void start() {
         super.start();
         data.clear();
-        keeper.offsets().forEach((k, v) -> data.put(bytes(k), bytes(v)));
+        Map.Entry<Long, Map<String, String>> loaded = keeper.offsetsWithGeneration();
+        generation = loaded.getKey();
+        loaded.getValue().forEach((k, v) -> data.put(bytes(k), bytes(v)));
     }
 
     @Override
@@ -38,7 +42,7 @@ public final class StateOffsetStore extends MemoryOffsetBackingStore {
                 offsets.put(text(k), text(v));
             }
         });
-        keeper.saveOffsets(offsets);
+        keeper.saveOffsets(offsets, generation);
     }
 
     @Override
