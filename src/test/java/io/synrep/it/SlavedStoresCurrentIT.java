@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.synrep.cli.Cli;
 import io.synrep.cli.Relay;
 import io.synrep.cli.Worker;
 import io.synrep.client.PushStore;
@@ -21,13 +20,10 @@ import io.synrep.config.HttpConfig;
 import io.synrep.config.RetentionConfig;
 import io.synrep.config.StateConfig;
 import io.synrep.streams.Catalog;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.sql.Connection;
 import java.time.Duration;
@@ -66,7 +62,7 @@ class SlavedStoresCurrentIT {
     void start() throws Exception {
         url = TestPostgres.freshCurrentSynapseDatabase(NAME);
         // the writer's tables have no replica identity: the relay refuses until prepare applied what it needs
-        cli("prepare", "--apply", "--pg-url", url, "--publication", NAME, "--catalog", "synapse-current");
+        SynapseAttachIT.cli("prepare", "--apply", "--pg-url", url, "--publication", NAME, "--catalog", "synapse-current");
         relay = Relay.start(RelayFixture.capture(url, NAME), HttpConfig.defaults().withListen("127.0.0.1", 0),
                 RetentionConfig.defaults(), Catalog.builtin("synapse-current"),
                 StateConfig.inDirectory(Files.createTempDirectory("storescur")));
@@ -266,16 +262,6 @@ class SlavedStoresCurrentIT {
         write.run();
         Predicate<Row> which = StoreGate.row(stream, field, value);
         return gate.awaitProcessed(client, which, mark).position();
-    }
-
-    private static String cli(String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = Cli.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8), Map.of());
-        String text = out.toString(StandardCharsets.UTF_8);
-        assertEquals(0, code, text + err.toString(StandardCharsets.UTF_8));
-        return text;
     }
 
     private static JsonNode get(String url, int status) throws Exception {

@@ -180,7 +180,8 @@ class SynapseAttachIT {
                 RetentionConfig.defaults(), CURRENT, StateConfig.inDirectory(state));
     }
 
-    private static String cli(String... args) {
+    /** Runs the command line in this JVM; it must exit 0; returns what it printed. */
+    static String cli(String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         int code = Cli.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),

@@ -39,6 +39,26 @@ public final class TestPostgres {
 
     /** Creates a fresh database with {@code sql/schema.sql} applied and returns its JDBC URL (user postgres). */
     public static String freshDatabase(String prefix) {
+        try {
+            return freshDatabase(prefix, EmbeddedDatabase.schemaSql());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Creates a fresh database with a mirror of current Synapse's tables ({@code synapse-current/schema.sql}: no
+     * primary keys where Synapse has none, no replica identity set) and returns its JDBC URL (user postgres).
+     */
+    public static String freshCurrentSynapseDatabase(String prefix) {
+        try (java.io.InputStream in = TestPostgres.class.getResourceAsStream("/synapse-current/schema.sql")) {
+            return freshDatabase(prefix, new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static String freshDatabase(String prefix, String schemaSql) {
         EmbeddedDatabase s = server();
         String name = prefix + "_" + COUNTER.incrementAndGet() + "_" + ProcessHandle.current().pid();
         try (Connection c = s.connect(); Statement st = c.createStatement()) {
@@ -48,30 +68,8 @@ public final class TestPostgres {
         }
         String url = "jdbc:postgresql://localhost:" + s.port() + "/" + name + "?user=postgres";
         try (Connection c = DriverManager.getConnection(url); Statement st = c.createStatement()) {
-            st.execute(EmbeddedDatabase.schemaSql());
-        } catch (SQLException | IOException e) {
-            throw new IllegalStateException(e);
-        }
-        return url;
-    }
-
-    /**
-     * Creates a fresh database with a mirror of current Synapse's tables ({@code synapse-current/schema.sql}: no
-     * primary keys where Synapse has none, no replica identity set) and returns its JDBC URL (user postgres).
-     */
-    public static String freshCurrentSynapseDatabase(String prefix) {
-        EmbeddedDatabase s = server();
-        String name = prefix + "_" + COUNTER.incrementAndGet() + "_" + ProcessHandle.current().pid();
-        try (Connection c = s.connect(); Statement st = c.createStatement()) {
-            st.execute("CREATE DATABASE " + name);
+            st.execute(schemaSql);
         } catch (SQLException e) {
-            throw new IllegalStateException(e);
-        }
-        String url = "jdbc:postgresql://localhost:" + s.port() + "/" + name + "?user=postgres";
-        try (java.io.InputStream in = TestPostgres.class.getResourceAsStream("/synapse-current/schema.sql");
-             Connection c = DriverManager.getConnection(url); Statement st = c.createStatement()) {
-            st.execute(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
-        } catch (SQLException | IOException e) {
             throw new IllegalStateException(e);
         }
         return url;
