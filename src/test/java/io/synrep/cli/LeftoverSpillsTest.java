@@ -49,7 +49,7 @@ class LeftoverSpillsTest {
             assertFalse(ProcessHandle.of(ended.pid()).map(ProcessHandle::isAlive).orElse(false),
                     "pid " + ended.pid() + " was reused at once; rerun");
 
-            assertEquals(1, LeftoverSpills.deleteDeadProcessDirs(tmp, own));
+            int removed = LeftoverSpills.deleteDeadProcessDirs(tmp, own);
 
             assertFalse(Files.exists(deadDir), "an ended relay's default spill directory was kept");
             assertTrue(Files.exists(liveDir.resolve("tx-3.rows")), "a live process's spill file was deleted");
@@ -57,6 +57,7 @@ class LeftoverSpillsTest {
             assertFalse(Files.exists(deadMixed.resolve("tx-5.rows")), "an ended relay's spill file was kept");
             assertTrue(Files.exists(deadMixed.resolve("keep.txt")), "a file that is not a spill file was deleted");
             assertTrue(Files.exists(notOurs.resolve("tx-6.rows")), "a directory not named by a pid was touched");
+            assertEquals(1, removed, "directories removed");
         } finally {
             live.destroyForcibly();
         }
