@@ -90,7 +90,8 @@ class ReaderKillIT {
                     aboveSaved.put(k, p);
                 }
             });
-            assertFalse(aboveSaved.isEmpty(), "the frozen response's rows were not saved");
+            assertFalse(aboveSaved.isEmpty(), "no handled row above the saved tokens at the kill: the tokens covered rows"
+                    + " before they were handled (saved " + saved + ")");
             assertEquals(aboveSaved, again, "handled twice: exactly the rows of the response whose save was killed");
             for (long p : handled2.values()) {
                 assertTrue(p > saved, "the restarted reader got position " + p + " at or below its saved " + saved);
