@@ -23,7 +23,7 @@ class SpillCleanupIT {
     void aStartingRelayDeletesSpillFilesLeftByACrash() throws Exception {
         String url = TestPostgres.freshDatabase("spillclean");
         String slot = SqlRows.dbName(url);
-        Path configured = Files.createTempDirectory("synrep-spill-configured");
+        Path configured = Files.createTempDirectory("synrep-cleanup-it");
         Path leftTx = Files.writeString(configured.resolve("tx-77.rows"), "rows of a crashed run");
         Path leftPending = Files.writeString(configured.resolve("pending-78.rows"), "rows of a crashed run");
         Process ended = new ProcessBuilder("true").start();
@@ -43,6 +43,8 @@ class SpillCleanupIT {
                     "the default spill directory of ended process " + ended.pid() + " kept its file");
             assertFalse(Files.exists(crashedDefault), "the default spill directory of an ended process was kept");
             RelayFixture.awaitStreaming(relay); // an engine still starting cannot be stopped
+        } finally {
+            FaultsIT.deleteRecursively(configured);
         }
     }
 }
