@@ -17,7 +17,6 @@ import java.util.Properties;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
@@ -37,8 +36,6 @@ import org.slf4j.LoggerFactory;
 public final class Capture implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Capture.class);
     static final String HEARTBEAT_PREFIX = "__debezium-heartbeat";
-    static final Duration FIRST_BACKOFF = Duration.ofMillis(500);
-    static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
 
     /** Where capture is in its life. */
     public enum State { STARTING, STREAMING, RECONNECTING, FAILED, STOPPED }
@@ -71,7 +68,7 @@ public final class Capture implements AutoCloseable {
     private volatile boolean everStreamed;
     private final AtomicLong restarts = new AtomicLong();
     private final java.util.Set<String> unavailableColumns = java.util.concurrent.ConcurrentHashMap.newKeySet();
-    private Duration backoff = FIRST_BACKOFF;
+    private final Backoff backoff = new Backoff();
     private long batchesAtStart;
     private DebeziumEngine<RecordChangeEvent<SourceRecord>> engine;
     private TransactionMapper mapper;
@@ -196,12 +193,11 @@ public final class Capture implements AutoCloseable {
 
     private synchronized void scheduleReconnect(String why) {
         if (stats.batches.get() > batchesAtStart) {
-            backoff = FIRST_BACKOFF;
+            backoff.reset();
         }
-        long jittered = (long) (backoff.toMillis() * (0.8 + 0.4 * ThreadLocalRandom.current().nextDouble()));
-        LOG.warn("capture stopped ({}); reconnecting in {} ms", why, jittered);
-        backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
-        supervisor.schedule(this::reconnect, jittered, TimeUnit.MILLISECONDS);
+        long delay = backoff.nextDelayMillis();
+        LOG.warn("capture stopped ({}); reconnecting in {} ms", why, delay);
+        supervisor.schedule(this::reconnect, delay, TimeUnit.MILLISECONDS);
     }
 
     private void reconnect() {

@@ -144,7 +144,7 @@ public final class Relay implements AutoCloseable {
                 .filter(e -> e.getValue().contains(StreamRule.Operation.UPDATE)
                         || e.getValue().contains(StreamRule.Operation.DELETE))
                 .map(Map.Entry::getKey).toList());
-        deleteLeftoverSpillFiles(captureConfig.spillDir());
+        LeftoverSpills.deleteAtStart(captureConfig.spillDir());
         StreamLog log = new StreamLog(catalog.streamNames(), retention, InstantSource.system());
         log.start(prepared.horizon(), prepared.head());
         StateKeeper keeper = new StateKeeper(store, prepared.state(), log::horizon);
@@ -245,28 +245,6 @@ public final class Relay implements AutoCloseable {
             }
         }
         return HttpApi.CUSTOM_CATALOG;
-    }
-
-    /**
-     * Spill files of a relay that crashed: nothing refers to them any more (the slot replays their rows). The
-     * per-process default directory is skipped: other relays of this JVM may be using it.
-     */
-    private static void deleteLeftoverSpillFiles(java.nio.file.Path dir) {
-        if (!Files.isDirectory(dir) || dir.equals(CaptureConfig.defaultSpillDir())) {
-            return;
-        }
-        int deleted = 0;
-        try (var files = Files.newDirectoryStream(dir, "{tx,pending}-*.rows")) {
-            for (java.nio.file.Path f : files) {
-                Files.deleteIfExists(f);
-                deleted++;
-            }
-        } catch (IOException e) {
-            LOG.warn("cannot clean spill directory {}: {}", dir, e.getMessage());
-        }
-        if (deleted > 0) {
-            LOG.info("deleted {} spill files left in {} by an earlier run", deleted, dir);
-        }
     }
 
     private static void report(SlotSetup.Prepared p) {

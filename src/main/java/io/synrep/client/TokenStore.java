@@ -5,7 +5,8 @@ import java.util.Optional;
 
 /**
  * Where a reader keeps its {@link Tokens} between runs. {@link ReplicationClient} saves after it has handed a
- * response's rows to its handlers, so a reader restarted from saved tokens neither skips nor repeats a position.
+ * response's rows to its handlers, so a reader restarted from saved tokens skips no position; one that died
+ * between handling a response and saving (a crash) handles that response's rows again, never older ones.
  * Implementations are thread-safe and replace the saved tokens atomically.
  */
 public interface TokenStore {

@@ -29,8 +29,12 @@ public record CaptureConfig(String jdbcUrl, String user, String password, String
                 DEFAULT_SPILL_THRESHOLD);
     }
 
+    /** Names the default spill directory: this prefix, then the process id. */
+    public static final String DEFAULT_SPILL_PREFIX = "synrep-spill-";
+
+    /** {@code <java.io.tmpdir>/synrep-spill-<pid>}: shared by every relay of this process. */
     public static Path defaultSpillDir() {
-        return Path.of(System.getProperty("java.io.tmpdir"), "synrep-spill-" + ProcessHandle.current().pid());
+        return Path.of(System.getProperty("java.io.tmpdir"), DEFAULT_SPILL_PREFIX + ProcessHandle.current().pid());
     }
 
     private static final Pattern IDENT = Pattern.compile("[a-z_][a-z0-9_]{0,62}");

@@ -260,7 +260,9 @@ class ReaderCacheTest {
                     int key = i++ % keys;
                     int atLeast = floor.get(key);
                     int got = cache.get(key, k -> db.get(k));
-                    gets.incrementAndGet();
+                    if (atLeast > 0 && !done.get()) {
+                        gets.incrementAndGet();
+                    }
                     if (got < atLeast) {
                         violation.compareAndSet(null, "key " + key + ": got version " + got
                                 + " after the invalidation of version " + atLeast + " returned");
@@ -284,6 +286,9 @@ class ReaderCacheTest {
                 cache.invalidate(key);
                 floor.set(key, v);
             }
+            if (w % 1_000 == 999) {
+                awaitProgress(gets, violation);
+            }
         }
         done.set(true);
         for (Future<?> f : running) {
@@ -295,7 +300,7 @@ class ReaderCacheTest {
             int key = k;
             assertEquals(db.get(k), cache.get(k, kk -> db.get(key)));
         }
-        assertTrue(gets.get() > 0);
+        assertTrue(gets.get() >= writes / 1_000, "gets checked against a published floor while writing: " + gets);
     }
 
     /**
@@ -311,6 +316,8 @@ class ReaderCacheTest {
         AtomicInteger floor = new AtomicInteger();
         AtomicBoolean done = new AtomicBoolean();
         AtomicReference<String> violation = new AtomicReference<>();
+        // gets checked against a floor an invalidateAll had published, while invalidateAll kept running
+        AtomicInteger checked = new AtomicInteger();
 
         List<Future<?>> running = new ArrayList<>();
         for (int r = 0; r < 3; r++) {
@@ -325,6 +332,9 @@ class ReaderCacheTest {
                         violation.compareAndSet(null, "key " + key + ": got version " + got
                                 + " after invalidateAll of version " + atLeast + " returned");
                     }
+                    if (atLeast > 0 && !done.get()) {
+                        checked.incrementAndGet();
+                    }
                 }
             }));
         }
@@ -332,11 +342,24 @@ class ReaderCacheTest {
             int v = db.incrementAndGet();
             cache.invalidateAll();
             floor.set(v);
+            if (w % 1_000 == 999) { // let the readers in: on two cores the writer could otherwise run alone
+                awaitProgress(checked, violation);
+            }
         }
         done.set(true);
         for (Future<?> f : running) {
             f.get(60, TimeUnit.SECONDS);
         }
         assertNull(violation.get());
+        assertTrue(checked.get() >= rounds / 1_000, "gets checked while invalidateAll ran: " + checked);
+    }
+
+    /** Waits (at most 10 s) until the readers made one more check, or one found a violation. */
+    private static void awaitProgress(AtomicInteger checked, AtomicReference<String> violation) {
+        int before = checked.get();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (checked.get() == before && violation.get() == null && System.nanoTime() < deadline) {
+            Thread.yield();
+        }
     }
 }

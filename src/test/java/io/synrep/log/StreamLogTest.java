@@ -512,6 +512,9 @@ class StreamLogTest {
         CountDownLatch done = new CountDownLatch(readers + 1);
         AtomicBoolean writing = new AtomicBoolean(true);
         List<String> problems = new CopyOnWriteArrayList<>();
+        // snapshots with rows checked while the writer was still appending; the writer waits for one every 100
+        // transactions, so the readers really interleave with it even when it could finish in one time slice
+        java.util.concurrent.atomic.AtomicLong checked = new java.util.concurrent.atomic.AtomicLong();
 
         Thread writer = new Thread(() -> {
             try {
@@ -519,6 +522,18 @@ class StreamLogTest {
                 for (int i = 1; i <= transactions; i++) {
                     // every transaction: 3 rows in events and 1 in receipts
                     log.append(tx(i * 10L, Map.of("events", 3, "receipts", 1)));
+                    if (i % 100 == 0) {
+                        long before = checked.get();
+                        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                        while (checked.get() == before && problems.isEmpty()) {
+                            if (System.nanoTime() > deadline) {
+                                problems.add("the readers checked no snapshot with rows for 10 s (at transaction "
+                                        + i + ")");
+                                return;
+                            }
+                            Thread.yield();
+                        }
+                    }
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -542,6 +557,9 @@ class StreamLogTest {
                             continue; // the horizon moved between resolve and read
                         }
                         check(snap, problems);
+                        if (snap.pages().get("events") != null && writing.get()) {
+                            checked.incrementAndGet();
+                        }
                     }
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
@@ -555,6 +573,7 @@ class StreamLogTest {
         assertTrue(done.await(60, TimeUnit.SECONDS));
         assertEquals(List.of(), problems);
         assertEquals(transactions * 10L, log.head());
+        assertTrue(checked.get() >= transactions / 100, "snapshots with rows checked while appending: " + checked);
     }
 
     private static void check(StreamLog.Snapshot snap, List<String> problems) {
