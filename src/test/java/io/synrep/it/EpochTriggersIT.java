@@ -55,6 +55,11 @@ class EpochTriggersIT {
     static final String RESYNC = "<resync>";
     static final RetentionConfig KEEP_ALL = new RetentionConfig(1_000_000, 256L << 20, Duration.ofHours(1));
 
+    /**
+     * The relay's data directory holds the state of a relay that read another database system, and this database's
+     * slot (created by an earlier relay here) is at or behind that state's position: only the system identifier tells
+     * the two histories apart. The first history is pushed a few WAL segments ahead to make sure of that.
+     */
     @Test
     @Timeout(value = 180, unit = TimeUnit.SECONDS)
     void stateOfAnotherDatabaseSystemStartsANewEpoch() throws Exception {
@@ -62,59 +67,69 @@ class EpochTriggersIT {
         Path stateDir = root.resolve("state");
         Path tokens = root.resolve("reader.tokens.json");
         String slot = "epoch_db_" + ProcessHandle.current().pid();
-        String otherSystem;
+        // the first history: this test's cluster, saving the relay's state in stateDir
+        String firstUrl = TestPostgres.freshDatabase("epochdb");
+        String firstSystem = systemId(firstUrl);
+        pushWalAhead(firstUrl, 4);
         String oldEpoch;
         long oldToken;
-        // the first history: a relay on another PostgreSQL cluster, saving its state in stateDir
-        try (EmbeddedDatabase other = EmbeddedDatabase.start(root.resolve("pgdata"), 0)) {
-            other.applySchema();
-            String otherUrl = other.jdbcUrl();
-            otherSystem = systemId(otherUrl);
-            try (Relay relay = RelayFixture.start(otherUrl, slot, KEEP_ALL, StateConfig.inDirectory(stateDir));
-                 Connection writer = TestPostgres.connect(otherUrl);
-                 TokenReader reader = new TokenReader(RelayFixture.base(relay), tokens)) {
-                RelayFixture.awaitStreaming(relay);
-                for (int i = 1; i <= 3; i++) {
-                    insertEvent(writer, "$a" + i);
-                }
-                reader.awaitId("$a3");
-                assertEquals(List.of("$a1", "$a2", "$a3"), reader.ids());
-                oldEpoch = relay.epoch();
-                oldToken = reader.position();
-                assertEquals(oldEpoch, reader.epoch());
+        long firstCreated;
+        try (Relay relay = RelayFixture.start(firstUrl, slot, KEEP_ALL, StateConfig.inDirectory(stateDir));
+             Connection writer = TestPostgres.connect(firstUrl);
+             TokenReader reader = new TokenReader(RelayFixture.base(relay), tokens)) {
+            RelayFixture.awaitStreaming(relay);
+            firstCreated = relay.log().horizon();
+            for (int i = 1; i <= 3; i++) {
+                insertEvent(writer, "$a" + i);
             }
+            reader.awaitId("$a3");
+            assertEquals(List.of("$a1", "$a2", "$a3"), reader.ids());
+            oldEpoch = relay.epoch();
+            oldToken = reader.position();
+            assertEquals(oldEpoch, reader.epoch());
         }
         String saved = Files.readString(stateDir.resolve("state.json"));
-        assertTrue(saved.contains(otherSystem), "the saved state names the other system: " + saved);
+        assertTrue(saved.contains(firstSystem), "the saved state names the first system: " + saved);
 
-        // the same data directory, now against this test's cluster
-        String url = TestPostgres.freshDatabase("epochdb");
-        String system = systemId(url);
-        assertNotEquals(otherSystem, system, "two clusters, two system identifiers");
-        Logs logs = new Logs();
-        try (logs; Relay relay = RelayFixture.start(url, slot, KEEP_ALL, StateConfig.inDirectory(stateDir));
-             Connection writer = TestPostgres.connect(url)) {
-            RelayFixture.awaitStreaming(relay);
-            String newEpoch = relay.epoch();
-            long earliest = relay.log().horizon();
-            assertNotEquals(oldEpoch, newEpoch, "a different database system is a new WAL history");
-            assertEquals(system + "-" + slot + "-" + Long.toHexString(earliest), newEpoch);
-            assertTrue(logs.text().contains("the saved state belongs to database system " + otherSystem),
-                    "the log says why");
-            assertTrue(logs.text().contains("NEW EPOCH " + newEpoch), "WARN about the new epoch");
-
-            for (int i = 1; i <= 3; i++) {
-                insertEvent(writer, "$b" + i);
+        // another cluster, whose slot an earlier relay (with its own data directory) created
+        try (EmbeddedDatabase other = EmbeddedDatabase.start(root.resolve("pgdata"), 0)) {
+            other.applySchema();
+            String url = other.jdbcUrl();
+            String system = systemId(url);
+            assertNotEquals(firstSystem, system, "two clusters, two system identifiers");
+            try (Relay earlier = RelayFixture.start(url, slot, KEEP_ALL, StateConfig.inDirectory(root.resolve("y0")))) {
+                RelayFixture.awaitStreaming(earlier);
             }
-            assertOldEpochGone(relay, oldToken, oldEpoch, newEpoch, earliest);
-            try (TokenReader reader = new TokenReader(RelayFixture.base(relay), tokens)) {
-                insertEvent(writer, "$end");
-                reader.awaitId("$end");
-                // the reader dropped its caches once, then got this database's rows only
-                assertEquals(List.of(RESYNC, "$b1", "$b2", "$b3", "$end"), reader.ids());
-                assertEquals(1, reader.client.resyncs());
-                assertEquals(newEpoch, reader.epoch());
-                reader.positions().values().forEach(p -> assertTrue(p > earliest, p + " after " + earliest));
+            long slotAt = slotConfirmed(url, slot);
+            assertTrue(slotAt <= firstCreated, "precondition: this database's slot (" + slotAt + ") is not past the "
+                    + "saved state's position (at least " + firstCreated + "), so only the system id differs");
+
+            Logs logs = new Logs();
+            try (logs; Relay relay = RelayFixture.start(url, slot, KEEP_ALL, StateConfig.inDirectory(stateDir));
+                 Connection writer = TestPostgres.connect(url)) {
+                RelayFixture.awaitStreaming(relay);
+                String newEpoch = relay.epoch();
+                long earliest = relay.log().horizon();
+                assertNotEquals(oldEpoch, newEpoch, "a different database system is a new WAL history");
+                assertEquals(slotAt, earliest, "the new history starts at this database's slot");
+                assertEquals(system + "-" + slot + "-" + Long.toHexString(earliest), newEpoch);
+                assertTrue(logs.text().contains("the saved state belongs to database system " + firstSystem),
+                        "the log says why");
+                assertTrue(logs.text().contains("NEW EPOCH " + newEpoch), "WARN about the new epoch");
+
+                for (int i = 1; i <= 3; i++) {
+                    insertEvent(writer, "$b" + i);
+                }
+                assertOldEpochGone(relay, oldToken, oldEpoch, newEpoch, earliest);
+                try (TokenReader reader = new TokenReader(RelayFixture.base(relay), tokens)) {
+                    insertEvent(writer, "$end");
+                    reader.awaitId("$end");
+                    // the reader dropped its caches once, then got this database's rows only
+                    assertEquals(List.of(RESYNC, "$b1", "$b2", "$b3", "$end"), reader.ids());
+                    assertEquals(1, reader.client.resyncs());
+                    assertEquals(newEpoch, reader.epoch());
+                    reader.positions().values().forEach(p -> assertTrue(p > earliest, p + " after " + earliest));
+                }
             }
         } finally {
             FaultsIT.deleteRecursively(root);
@@ -308,6 +323,16 @@ class EpochTriggersIT {
                     }
                     Thread.sleep(20);
                 }
+            }
+        }
+    }
+
+    /** Moves the cluster's WAL position {@code segments} WAL segments further (a write, then a segment switch). */
+    static void pushWalAhead(String url, int segments) throws SQLException {
+        try (Connection c = TestPostgres.connect(url); Statement st = c.createStatement()) {
+            for (int i = 0; i < segments; i++) {
+                st.execute("SELECT pg_logical_emit_message(false, 'synrep-test', 'x')");
+                st.execute("SELECT pg_switch_wal()");
             }
         }
     }
