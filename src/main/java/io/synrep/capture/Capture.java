@@ -93,6 +93,17 @@ public final class Capture implements AutoCloseable {
      */
     public Capture(CaptureConfig config, String publications, Catalog catalog, StreamLog log, StateKeeper keeper,
                    Reconnect reconnect, long checkpointSpacingBytes) {
+        this(config, publications, catalog, log, keeper, reconnect, checkpointSpacingBytes,
+                java.util.function.UnaryOperator.identity());
+    }
+
+    /**
+     * As the public constructor, with a test seam: {@code snapshotSeen} is applied to every snapshot the {@link
+     * VisibilityGate} reads ({@link VisibilityGate#VisibilityGate(CaptureConfig, java.util.function.UnaryOperator)}),
+     * so that a test decides when a committed transaction counts as visible.
+     */
+    Capture(CaptureConfig config, String publications, Catalog catalog, StreamLog log, StateKeeper keeper,
+            Reconnect reconnect, long checkpointSpacingBytes, java.util.function.UnaryOperator<String> snapshotSeen) {
         this.publications = publications;
         this.checkpointSpacingBytes = checkpointSpacingBytes;
         this.config = config;
@@ -100,7 +111,7 @@ public final class Capture implements AutoCloseable {
         this.log = log;
         this.keeper = keeper;
         this.reconnect = reconnect;
-        this.gate = new VisibilityGate(config);
+        this.gate = new VisibilityGate(config, snapshotSeen);
     }
 
     public synchronized void start() {
