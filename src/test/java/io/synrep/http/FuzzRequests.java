@@ -1,7 +1,9 @@
 package io.synrep.http;
 
+import io.synrep.protocol.Position;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
@@ -9,10 +11,12 @@ import java.util.Random;
  * Generated HTTP/1.1 requests for the relay, as raw bytes: random and malformed parameters, huge and negative
  * numbers, repeated parameters, odd percent-encodings and bytes, bad methods and versions, and (with a secret) every
  * kind of Authorization header. Request {@code i} depends only on the seed and {@code i}, so a failure can be replayed.
+ * Each request also comes as its parts ({@link FuzzOracle.Request}), from which {@link FuzzOracle} says what the
+ * relay must answer.
  */
 final class FuzzRequests {
-    /** One generated request: its bytes, and whether it is a HEAD request (no response body). */
-    record Generated(byte[] bytes, boolean head, String shown) {}
+    /** One generated request: its bytes, whether it is a HEAD request (no response body), and its parts. */
+    record Generated(byte[] bytes, boolean head, String shown, FuzzOracle.Request request) {}
 
     private static final List<String> KEYS = List.of("events", "receipts", "events", "receipts", "timeout", "limit",
             "streams", "epoch", "typing", "Events", "events%00", "ev%65nts", "", "%", "%zz", "limit[]", "events.x",
@@ -28,11 +32,16 @@ final class FuzzRequests {
 
     private final long seed;
     private final String secret;
+    private final long writer;
 
-    /** @param secret the relay's secret (most requests present it correctly), or null */
-    FuzzRequests(long seed, String secret) {
+    /**
+     * @param secret the relay's secret (most requests present it correctly), or null
+     * @param writer the writer's position the relay reports: some tokens are generated just past it
+     */
+    FuzzRequests(long seed, String secret, long writer) {
         this.seed = seed;
         this.secret = secret;
+        this.writer = writer;
     }
 
     Generated get(int i) {
@@ -57,25 +66,53 @@ final class FuzzRequests {
             default -> "HTTP/1.1";
         };
         StringBuilder head = new StringBuilder();
-        head.append(method).append(r.nextInt(50) == 0 ? "  " : " ").append(target)
+        boolean doubleSpace = r.nextInt(50) == 0;
+        head.append(method).append(doubleSpace ? "  " : " ").append(target)
                 .append(version.isEmpty() ? "" : " " + version).append("\r\n");
-        if (r.nextInt(40) != 0) {
+        boolean host = r.nextInt(40) != 0;
+        if (host) {
             head.append("Host: 127.0.0.1\r\n");
         }
+        List<String> authorizations = new ArrayList<>();
         if (nearlyValid && secret != null && r.nextInt(10) != 0) {
-            head.append("Authorization: Bearer ").append(secret).append("\r\n");
+            authorizations.add("Bearer " + secret);
         } else {
-            authorization(r, head);
+            authorization(r, authorizations);
+        }
+        for (String a : authorizations) {
+            head.append("Authorization:").append(a.isEmpty() ? "" : " " + a).append("\r\n");
         }
         String body = null;
+        FuzzOracle.Twist twist = FuzzOracle.Twist.NONE;
         switch (nearlyValid ? 99 : r.nextInt(25)) {
-            case 0 -> head.append("Accept: text/html\r\n");
-            case 1 -> head.append("X-Filler: ").append("f".repeat(r.nextInt(20_000))).append("\r\n");
-            case 2 -> body = "{\"events\": -1}";
-            case 3 -> head.append("Transfer-Encoding: chunked\r\n").append("Content-Length: 3\r\n");
-            case 4 -> head.append("Content-Length: -5\r\n");
-            case 5 -> head.append("Bad header line\r\n");
-            case 6 -> head.append("X-Bytes: \u00ff\u00fe\u0001\r\n");
+            case 0 -> {
+                head.append("Accept: text/html\r\n");
+                twist = FuzzOracle.Twist.ACCEPT_HTML;
+            }
+            case 1 -> {
+                head.append("X-Filler: ").append("f".repeat(r.nextInt(20_000))).append("\r\n");
+                twist = FuzzOracle.Twist.FILLER;
+            }
+            case 2 -> {
+                body = "{\"events\": -1}";
+                twist = FuzzOracle.Twist.JSON_BODY;
+            }
+            case 3 -> {
+                head.append("Transfer-Encoding: chunked\r\n").append("Content-Length: 3\r\n");
+                twist = FuzzOracle.Twist.CHUNKED_AND_LENGTH;
+            }
+            case 4 -> {
+                head.append("Content-Length: -5\r\n");
+                twist = FuzzOracle.Twist.NEGATIVE_LENGTH;
+            }
+            case 5 -> {
+                head.append("Bad header line\r\n");
+                twist = FuzzOracle.Twist.BAD_HEADER_LINE;
+            }
+            case 6 -> {
+                head.append("X-Bytes: \u00ff\u00fe\u0001\r\n");
+                twist = FuzzOracle.Twist.CONTROL_BYTE;
+            }
             default -> { }
         }
         if (body != null) {
@@ -87,34 +124,40 @@ final class FuzzRequests {
         }
         byte[] bytes = head.toString().getBytes(StandardCharsets.ISO_8859_1);
         String shown = head.length() > 300 ? head.substring(0, 300) + "...(" + head.length() + " chars)" : head.toString();
-        return new Generated(bytes, method.equals("HEAD"), shown.replace(secret == null ? "\u0000" : secret, "<secret>"));
+        FuzzOracle.Request request = new FuzzOracle.Request(method, doubleSpace, target.toString(), version, host,
+                List.copyOf(authorizations), twist, bytes);
+        return new Generated(bytes, method.equals("HEAD"), shown.replace(secret == null ? "\u0000" : secret, "<secret>"),
+                request);
     }
 
-    private void authorization(Random r, StringBuilder head) {
+    /** The Authorization header values to send (none, one, or two), each as it follows "Authorization:". */
+    private void authorization(Random r, List<String> values) {
         if (secret == null) {
             if (r.nextInt(10) == 0) {
-                head.append("Authorization: Bearer ").append(value(r)).append("\r\n");
+                values.add("Bearer " + value(r));
             }
             return;
         }
         switch (r.nextInt(20)) {
             case 0 -> { } // none
-            case 1 -> head.append("Authorization: Bearer ").append(secret, 0, secret.length() - 1).append("\r\n");
-            case 2 -> head.append("Authorization: Bearer ").append(secret).append("x\r\n");
-            case 3 -> head.append("Authorization: Basic ").append(secret).append("\r\n");
-            case 4 -> head.append("Authorization: bearer ").append(secret).append("\r\n");
-            case 5 -> head.append("Authorization: Bearer ").append(secret).append("\r\nAuthorization: Bearer ")
-                    .append(secret).append("\r\n");
-            case 6 -> head.append("Authorization: Bearer ").append(value(r)).append("\r\n");
-            case 7 -> head.append("Authorization: Bearer ").append("A".repeat(r.nextInt(10_000))).append("\r\n");
-            case 8 -> head.append("Authorization: Bearer \u00e9").append(secret).append("\r\n");
-            case 9 -> head.append("Authorization:\r\n");
-            default -> head.append("Authorization: Bearer ").append(secret).append("\r\n");
+            case 1 -> values.add("Bearer " + secret.substring(0, secret.length() - 1));
+            case 2 -> values.add("Bearer " + secret + "x");
+            case 3 -> values.add("Basic " + secret);
+            case 4 -> values.add("bearer " + secret);
+            case 5 -> values.addAll(List.of("Bearer " + secret, "Bearer " + secret));
+            case 6 -> values.add("Bearer " + value(r));
+            case 7 -> values.add("Bearer " + "A".repeat(r.nextInt(10_000)));
+            case 8 -> values.add("Bearer \u00e9" + secret);
+            case 9 -> values.add("");
+            default -> values.add("Bearer " + secret);
         }
     }
 
-    /** Tokens around the log's positions, small timeouts and limits, now and then one odd value or parameter. */
-    private static String readerQuery(Random r) {
+    /**
+     * Tokens around the log's positions (below the horizon, between transactions, ahead of the relay but not of the
+     * writer, ahead of the writer), small timeouts and limits, now and then one odd value or parameter.
+     */
+    private String readerQuery(Random r) {
         StringBuilder q = new StringBuilder();
         for (String stream : List.of("events", "receipts")) {
             if (r.nextBoolean() || q.length() == 0) {
@@ -124,6 +167,8 @@ final class FuzzRequests {
                     case 2 -> "0/" + Integer.toHexString(100 * r.nextInt(2_000)).toUpperCase();
                     case 3 -> Long.toString(100L * r.nextInt(2_000) + r.nextInt(2) * 50);
                     case 4 -> Long.toString(r.nextInt(100)); // below the horizon: 410
+                    case 5 -> r.nextBoolean() ? Long.toString(writer + 1 + r.nextInt(1_000_000)) // ahead of the writer
+                            : Position.formatLsn(writer + 1 + r.nextInt(1_000_000));
                     default -> Long.toString(100L * r.nextInt(2_000));
                 });
             }

@@ -33,6 +33,11 @@ final class ServedLog implements AutoCloseable {
     private PollHandler poll;
 
     ServedLog(HttpConfig config, long start) {
+        this(config, start, Long.MAX_VALUE / 2);
+    }
+
+    /** @param writer the writer's position the relay reports (tokens past it are ahead of the writer) */
+    ServedLog(HttpConfig config, long start, long writer) {
         this.config = config;
         log = new StreamLog(FIELDS.keySet(), new RetentionConfig(Long.MAX_VALUE, Long.MAX_VALUE, Duration.ofDays(1)),
                 Clock.systemUTC());
@@ -50,7 +55,7 @@ final class ServedLog implements AutoCloseable {
 
             @Override
             public OptionalLong writerPosition(long atLeast) {
-                return OptionalLong.of(Long.MAX_VALUE / 2);
+                return OptionalLong.of(writer);
             }
 
             @Override
