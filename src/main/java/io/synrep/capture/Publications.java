@@ -1,6 +1,10 @@
 package io.synrep.capture;
 
+import io.synrep.config.CaptureConfig;
+import io.synrep.streams.Catalog;
+import io.synrep.streams.StreamRule;
 import io.synrep.streams.StreamRule.Operation;
+import java.sql.Statement;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -71,6 +75,8 @@ public record Publications(String base, String streamed, boolean single, List<St
      * @param statement the statement that makes it usable ({@link TableIdentity#fix()})
      */
     public record IdentityFix(TableIdentity identity, Set<Operation> operations, String statement) {}
+
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Publications.class);
 
     public static String updates(String base) {
         return base + "_upd";
@@ -230,6 +236,60 @@ public record Publications(String base, String streamed, boolean single, List<St
         }
         return new Publications(base, streamed, single, List.copyOf(statements), List.copyOf(fixes), brokenNow,
                 published, List.copyOf(createdAfterSlot));
+    }
+
+    /**
+     * Brings the relay's publications to what the catalog needs ({@link Publications}), unless that would make one of
+     * the writer's statements fail: then nothing is changed and the relay refuses, naming the replica identity
+     * statements to run first. Publications that already make the writer's statements fail are reported loudly. At
+     * start missing publications are created and missing tables added; before a reconnect only missing publications
+     * are created (as before the first start), and the rest is left to the per-stream states.
+     */
+    static Publications reconcile(Connection conn, CaptureConfig c, Catalog catalog, SchemaGaps gaps, boolean atStart)
+            throws SQLException {
+        Map<String, Set<StreamRule.Operation>> needed = new LinkedHashMap<>(catalog.operationsByTable());
+        needed.keySet().removeAll(gaps.missingTables());
+        Publications plan = plan(conn, c.publication(), needed, SlotSetup.slotExists(conn, c.slot()));
+        for (Map.Entry<String, List<String>> e : plan.brokenAfter().entrySet()) {
+            TableIdentity id = TableIdentity.read(conn, List.of(e.getKey())).get(e.getKey());
+            LOG.error("THE WRITER'S UPDATE AND DELETE ON {} FAIL NOW: publication(s) {} publish them and the table's "
+                    + "replica identity is {}; PostgreSQL refuses them until you run (as the table's owner): {} "
+                    + "('synrep prepare --apply' does it)", e.getKey(), e.getValue(), id.describe(), id.fix());
+        }
+        if (!plan.safe()) {
+            if (!atStart) {
+                return plan;
+            }
+            Map<String, List<String>> streams = new LinkedHashMap<>();
+            for (Publications.IdentityFix f : plan.identityFixes()) {
+                streams.put(f.identity().table(), catalog.streamsReading(f.identity().table()));
+            }
+            throw new SlotSetup.SetupException(plan.refusal(streams));
+        }
+        if (atStart && !plan.createdAfterSlot().isEmpty()) {
+            throw new SlotSetup.SetupException("the catalog needs publication(s) " + plan.createdAfterSlot() + " (streams that "
+                    + "take updates or deletes), which did not exist when slot " + c.slot() + " was created; pgoutput "
+                    + "cannot decode the slot's WAL with a publication made after it. Drop the slot (SELECT "
+                    + "pg_drop_replication_slot('" + c.slot() + "')) and restart: the relay creates the publications, "
+                    + "then a new slot (a new epoch: readers resync); or remove those streams from the catalog");
+        }
+        for (String sql : plan.statements()) {
+            if (!atStart && !sql.startsWith("CREATE")) {
+                continue;
+            }
+            try (Statement st = conn.createStatement()) {
+                st.execute(sql);
+            } catch (SQLException e) {
+                if ("42501".equals(e.getSQLState())) {
+                    throw new SlotSetup.SetupException("the publications lack what the catalog needs and this role may not "
+                            + "change them (" + e.getMessage() + "); as the owner of the tables (or a superuser) run: "
+                            + String.join("; ", plan.statements()) + " (or 'synrep prepare --apply')");
+                }
+                throw e;
+            }
+            LOG.info("publications: {}", sql);
+        }
+        return plan;
     }
 
     /**

@@ -3,7 +3,6 @@ package io.synrep.capture;
 import io.synrep.config.CaptureConfig;
 import io.synrep.protocol.Position;
 import io.synrep.streams.Catalog;
-import io.synrep.streams.StreamRule;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -11,7 +10,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -107,7 +105,7 @@ public final class SlotSetup {
             if (atStart) {
                 refuseMissing(gaps);
             }
-            Publications publications = publications(conn, c, catalog, gaps, atStart);
+            Publications publications = Publications.reconcile(conn, c, catalog, gaps, atStart);
             String systemId = systemId(conn);
             awaitInactive(conn, c);
             SlotInfo slot = slotInfo(conn, c);
@@ -224,60 +222,6 @@ public final class SlotSetup {
             throw new SetupException("the catalog names columns that do not exist: " + gaps.missingColumns()
                     + "; add them, or fix the stream's \"columns\" (field -> column) in the --catalog file");
         }
-    }
-
-    /**
-     * Brings the relay's publications to what the catalog needs ({@link Publications}), unless that would make one of
-     * the writer's statements fail: then nothing is changed and the relay refuses, naming the replica identity
-     * statements to run first. Publications that already make the writer's statements fail are reported loudly. At
-     * start missing publications are created and missing tables added; before a reconnect only missing publications
-     * are created (as before the first start), and the rest is left to the per-stream states.
-     */
-    private static Publications publications(Connection conn, CaptureConfig c, Catalog catalog, SchemaGaps gaps,
-                                             boolean atStart) throws SQLException {
-        Map<String, Set<StreamRule.Operation>> needed = new LinkedHashMap<>(catalog.operationsByTable());
-        needed.keySet().removeAll(gaps.missingTables());
-        Publications plan = Publications.plan(conn, c.publication(), needed, slotExists(conn, c.slot()));
-        for (Map.Entry<String, List<String>> e : plan.brokenAfter().entrySet()) {
-            TableIdentity id = TableIdentity.read(conn, List.of(e.getKey())).get(e.getKey());
-            LOG.error("THE WRITER'S UPDATE AND DELETE ON {} FAIL NOW: publication(s) {} publish them and the table's "
-                    + "replica identity is {}; PostgreSQL refuses them until you run (as the table's owner): {} "
-                    + "('synrep prepare --apply' does it)", e.getKey(), e.getValue(), id.describe(), id.fix());
-        }
-        if (!plan.safe()) {
-            if (!atStart) {
-                return plan;
-            }
-            Map<String, List<String>> streams = new LinkedHashMap<>();
-            for (Publications.IdentityFix f : plan.identityFixes()) {
-                streams.put(f.identity().table(), catalog.streamsReading(f.identity().table()));
-            }
-            throw new SetupException(plan.refusal(streams));
-        }
-        if (atStart && !plan.createdAfterSlot().isEmpty()) {
-            throw new SetupException("the catalog needs publication(s) " + plan.createdAfterSlot() + " (streams that "
-                    + "take updates or deletes), which did not exist when slot " + c.slot() + " was created; pgoutput "
-                    + "cannot decode the slot's WAL with a publication made after it. Drop the slot (SELECT "
-                    + "pg_drop_replication_slot('" + c.slot() + "')) and restart: the relay creates the publications, "
-                    + "then a new slot (a new epoch: readers resync); or remove those streams from the catalog");
-        }
-        for (String sql : plan.statements()) {
-            if (!atStart && !sql.startsWith("CREATE")) {
-                continue;
-            }
-            try (Statement st = conn.createStatement()) {
-                st.execute(sql);
-            } catch (SQLException e) {
-                if ("42501".equals(e.getSQLState())) {
-                    throw new SetupException("the publications lack what the catalog needs and this role may not "
-                            + "change them (" + e.getMessage() + "); as the owner of the tables (or a superuser) run: "
-                            + String.join("; ", plan.statements()) + " (or 'synrep prepare --apply')");
-                }
-                throw e;
-            }
-            LOG.info("publications: {}", sql);
-        }
-        return plan;
     }
 
     /**
