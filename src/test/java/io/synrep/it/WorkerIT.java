@@ -42,15 +42,14 @@ class WorkerIT {
                         + " nextval('events_stream_seq')))"
                         + " INSERT INTO event_json (event_id, room_id, internal_metadata, json)"
                         + " VALUES ('$ev1', '!room:t', '{}', '{\"content\":{\"body\":\"hi\"}}')");
-                // a WAL position taken inside the transaction, before its commit: a worker position at or past it
-                // can only come from this commit (nothing else writes here), unlike pg_current_wal_lsn() after the
-                // commit, which WAL without commits (autovacuum) may push past any position the relay reports
+                // the fence after the commit bounds it: a WAL position taken inside the transaction does not, since
+                // the relay's head follows the server's WAL end (keepalives) past WAL not committed yet
                 c.setAutoCommit(false);
                 st.execute("INSERT INTO receipts_linearized (stream_id, room_id, receipt_type, user_id, event_id, data)"
                         + " VALUES (nextval('receipts_sequence'), '!room:t', 'm.read', '@u:t', '$e1', '{\"ts\":5}')");
-                long committed = currentLsn(st);
                 c.commit();
                 c.setAutoCommit(true);
+                long committed = WorkerTap.fence(RelayFixture.base(relay), c);
                 JsonNode receipts = awaitPosition(base, "/users/@u:t/receipts", committed);
                 assertEquals("$e1", receipts.get("receipts").get(0).get("event_id").asText());
                 assertEquals(5, receipts.get("receipts").get(0).get("data").get("ts").asInt());
@@ -108,9 +107,9 @@ class WorkerIT {
                     + " VALUES (nextval('receipts_sequence'), '!room:t', 'm.read', '@u:t', '$e1', '{}')");
             st.execute("INSERT INTO account_data (user_id, account_data_type, stream_id, content)"
                     + " VALUES ('@u:t', 'm.one', nextval('account_data_sequence'), '{\"v\":1}')");
-            long first = currentLsn(st);
             c.commit();
             c.setAutoCommit(true);
+            long first = WorkerTap.fence(RelayFixture.base(relay), c);
             JsonNode before = awaitPosition(base, "/users/@u:t/account_data", first);
             assertEquals(1, before.get("account_data").get("m.one").get("v").asInt(), before.toString());
 
@@ -118,9 +117,9 @@ class WorkerIT {
             c.setAutoCommit(false);
             st.execute("UPDATE account_data SET content = '{\"v\":2}', stream_id = nextval('account_data_sequence')"
                     + " WHERE user_id = '@u:t' AND account_data_type = 'm.one'");
-            long committed = currentLsn(st);
             c.commit();
             c.setAutoCommit(true);
+            long committed = WorkerTap.fence(RelayFixture.base(relay), c);
             JsonNode after = awaitPosition(base, "/users/@u:t/account_data", committed);
             assertEquals(2, after.get("account_data").get("m.one").get("v").asInt(), after.toString());
 
@@ -161,13 +160,6 @@ class WorkerIT {
             if (!relayClosed) {
                 relay.close();
             }
-        }
-    }
-
-    private static long currentLsn(Statement st) throws Exception {
-        try (var rs = st.executeQuery("SELECT pg_current_wal_lsn() - '0/0'::pg_lsn")) {
-            rs.next();
-            return rs.getLong(1);
         }
     }
 
