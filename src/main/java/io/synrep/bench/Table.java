@@ -3,7 +3,7 @@ package io.synrep.bench;
 import java.io.PrintStream;
 import java.util.List;
 
-/** Prints results as a Markdown table, so that the output can be pasted into the README as it is. */
+/** Prints results as a Markdown table, so that the output can be pasted into docs/performance.md as it is. */
 final class Table {
     private static final String[] HEADER = {"scenario", "Synrep", "baseline", "ratio", "target", "result"};
 

@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Names the catalog tables whose replica identity is not {@code FULL}, and the columns their DELETEs carry. For those
  * tables the WAL carries neither a large (TOASTed) value that an UPDATE left unchanged (the stream row gets null, see
- * the README's "Types") nor, on DELETE, more than the identity columns. At start this is advice (a WARN), not an
+ * docs/types.md) nor, on DELETE, more than the identity columns. At start this is advice (a WARN), not an
  * error: a table whose rows are never updated or deleted is fine. Stateless; each call asks the database.
  */
 public final class ReplicaIdentityCheck {
@@ -87,7 +87,7 @@ public final class ReplicaIdentityCheck {
                 LOG.warn("replica identity is not FULL for {} (tables whose updates or deletes are streamed): an UPDATE "
                         + "that leaves a large (TOASTed) value unchanged streams null for it, and a DELETE streams only "
                         + "the key columns; ALTER TABLE ... REPLICA IDENTITY FULL avoids that at the cost of more WAL "
-                        + "(see README, Types)", notFull);
+                        + "(see docs/types.md)", notFull);
             }
         } catch (SQLException e) {
             LOG.info("could not check the tables' replica identity: {}", e.getMessage());

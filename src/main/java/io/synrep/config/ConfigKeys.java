@@ -11,7 +11,7 @@ import java.util.TreeSet;
 
 /**
  * The configuration keys of the long-running commands, in one table: name, default and meaning. Help texts, the
- * README's key table and {@code synrep config} are all made from it. Values are read with the precedence
+ * key tables of docs/configuration.md and {@code synrep config} are all made from it. Values are read with the precedence
  * command line &gt; environment ({@code SYNREP_*}) &gt; configuration file &gt; default.
  */
 public final class ConfigKeys {
@@ -19,7 +19,7 @@ public final class ConfigKeys {
 
     /** Names the configuration file; it is read from {@code --config} or {@code SYNREP_CONFIG}, never from a file. */
     public static final ConfigKey CONFIG = ConfigKey.of("config", "FILE", "",
-            "configuration file of 'key = value' lines (see README, docker/synrep.conf)");
+            "configuration file of 'key = value' lines (see docs/configuration.md, docker/synrep.conf)");
 
     private static final ConfigKey PG_URL_SERVE = ConfigKey.of("pg-url", "URL", "",
             "the writer's database, jdbc:postgresql://HOST:PORT/DB[?user=..&password=..]; without it an embedded "

@@ -83,7 +83,7 @@ public final class Catalog {
 
     /**
      * Loads an operator's catalog file, in which {@code "extends": "builtin"} means {@value #DEFAULT_BUILTIN}; see
-     * the README for the format.
+     * docs/catalog.md for the format.
      *
      * @throws CatalogException naming the file, the stream and what to fix
      */

@@ -6,7 +6,7 @@ import java.util.List;
 import org.apache.kafka.connect.data.Schema;
 
 /**
- * The documented JSON representation of a column value (README, "Types"), from the value Debezium hands over and
+ * The documented JSON representation of a column value (docs/types.md), from the value Debezium hands over and
  * its Connect schema: the schema's logical name (and, for {@code numeric}, the source column type Debezium
  * propagates) decides. Values that already have their representation pass through unchanged and unallocated:
  * integers, floats, booleans, text, bytea (the encoder writes base64), uuid, inet, enum labels, {@code numeric} text.

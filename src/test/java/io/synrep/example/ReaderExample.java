@@ -10,7 +10,7 @@ import java.time.Duration;
 import java.util.Properties;
 
 /**
- * The README's "Writing a reader" example, compiled with the tests so that it cannot drift from the library.
+ * The example of docs/readers.md ("Writing a reader"), compiled with the tests so that it cannot drift from the library.
  * Not run by the tests (it needs a relay and a database).
  */
 final class ReaderExample {

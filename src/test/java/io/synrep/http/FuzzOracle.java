@@ -35,8 +35,8 @@ import java.util.regex.Pattern;
  * </ul>
  * The Jetty classes are Jetty 12's behaviour as {@link Listener} configures it, in the order Jetty applies its checks
  * (some while it reads the request line, some after the headers: an encoded dot segment is refused before an
- * oversized header block, a badly encoded path after it); the rest is the relay's contract (README: the endpoint's
- * error table, Security). Within a few bytes of the header limit any of Jetty's own rejections is accepted.
+ * oversized header block, a badly encoded path after it); the rest is the relay's contract (docs/protocol.md's
+ * error table, docs/security.md). Within a few bytes of the header limit any of Jetty's own rejections is accepted.
  */
 final class FuzzOracle {
     /** Header twists the generator adds. */

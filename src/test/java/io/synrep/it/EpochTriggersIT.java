@@ -36,8 +36,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * The triggers of a new epoch that happen while the relay is stopped (README, "Restarts, replay and crash safety",
- * Epochs), each with a real PostgreSQL, a real relay restarted on its data directory, and a real reader
+ * The triggers of a new epoch that happen while the relay is stopped (docs/guarantees.md, "Epochs"), each with a real PostgreSQL, a real relay restarted on its data directory, and a real reader
  * ({@link ReplicationClient}) that saved its tokens and epoch in a file before the restart:
  * <ul>
  *   <li>a different database: the saved state belongs to another database system (a second PostgreSQL cluster,

@@ -22,7 +22,7 @@ import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 
 /**
- * Correctness of the whole path under load, and the figures the README quotes (printed, not asserted: this
+ * Correctness of the whole path under load, and the figures docs/performance.md quotes (printed, not asserted: this
  * machine is shared and noisy; speed targets belong to the benchmark).
  */
 class PipelineFiguresIT {

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * A reader process killed with SIGKILL between handling a response's rows and saving its tokens, then restarted on
- * the same token file, loses no row. What it may see again is what the README allows: only the rows of that one
+ * the same token file, loses no row. What it may see again is what docs/readers.md allows: only the rows of that one
  * response (above the saved tokens), with the same positions; nothing at or below a saved token is handed over twice.
  * Rows are compared by identity (position and fields), against the database.
  */
@@ -80,7 +80,7 @@ class ReaderKillIT {
                         "row " + e.getKey() + " came at " + before + " and again at " + e.getValue());
             }
             assertEquals(database(db), all.keySet(), "the two runs together handled exactly the database's rows");
-            // re-delivery only as the README allows: the rows the first run handled above its saved tokens (the
+            // re-delivery only as docs/readers.md allows: the rows the first run handled above its saved tokens (the
             // frozen response), all of them; nothing at or below the saved position
             Map<String, Long> again = new TreeMap<>(handled1);
             again.keySet().retainAll(handled2.keySet());

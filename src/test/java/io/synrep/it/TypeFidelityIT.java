@@ -190,7 +190,7 @@ class TypeFidelityIT {
     }
 
     /**
-     * What Debezium 3.6.1 delivers instead of the stored value, as the README's "Types" section states: a
+     * What Debezium 3.6.1 delivers instead of the stored value, as docs/types.md states: a
      * {@code numeric[]} with a NaN or an infinite element arrives as NULL, a BC element of a {@code date[]} loses its
      * era, and a multi-dimensional array arrives as an array of nulls, one per row of the outer dimension. Pinned here
      * so that a change in any of them is noticed.

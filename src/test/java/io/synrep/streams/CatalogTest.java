@@ -371,11 +371,12 @@ class CatalogTest {
     }
 
     @Test
-    void theReadmeExampleLoads() throws IOException {
-        String readme = Files.readString(Path.of("README.md"));
-        int section = readme.indexOf("### Catalog format");
-        int start = readme.indexOf("```json\n", section) + "```json\n".length();
-        String example = readme.substring(start, readme.indexOf("```", start));
+    void theCatalogFormatExampleLoads() throws IOException {
+        String doc = Files.readString(Path.of("docs", "catalog.md"));
+        int section = doc.indexOf("\n## Catalog format\n");
+        assertTrue(section >= 0, "docs/catalog.md has a Catalog format section");
+        int start = doc.indexOf("```json\n", section) + "```json\n".length();
+        String example = doc.substring(start, doc.indexOf("```", start));
         Catalog c = Catalog.load(write(example));
         assertNull(c.rule("public_rooms"));
         StreamRule orders = c.rule("orders");
