@@ -44,7 +44,7 @@ final class RecordingHttpClient extends HttpClient {
             throws IOException, InterruptedException {
         long sent = System.nanoTime();
         HttpResponse<T> r = http.send(request, handler);
-        exchanges.add(new Exchange(sent, System.nanoTime(), request.uri().getRawPath() + "?" + request.uri().getRawQuery(),
+        exchanges.add(new Exchange(sent, System.nanoTime(), request.uri().getRawPath() + (request.uri().getRawQuery() == null ? "" : "?" + request.uri().getRawQuery()),
                 r.statusCode(), r.headers().firstValue("Retry-After").orElse(null)));
         return r;
     }
