@@ -295,6 +295,17 @@ public final class Capture implements AutoCloseable {
         return stats.confirmed.get();
     }
 
+    /**
+     * What Debezium's engine is started with for {@code key} (e.g. {@code heartbeat.interval.ms}), or null when it is
+     * not set; the database password is never returned. For diagnostics and tests of the configuration path.
+     */
+    public String engineSetting(String key) {
+        if (key.equals("database.password")) {
+            return null;
+        }
+        return properties().getProperty(key);
+    }
+
     Properties properties() {
         Properties driver = org.postgresql.Driver.parseURL(config.jdbcUrl(), new Properties());
         if (driver == null) {

@@ -44,7 +44,7 @@ final class ConfigCommand {
         }
         out.println("# synrep " + command + ": effective configuration (command line > environment > file > default)");
         for (ConfigKey k : ConfigKeys.of(command).orElseThrow()) {
-            String value = k.isFlag() ? Boolean.toString(a.flag(k.name())) : a.get(k.name(), k.defaultValue());
+            String value = k.isFlag() ? Boolean.toString(a.flag(k.name())) : a.get(k.name(), ConfigKeys.resolvedDefault(k));
             String line = k.name() + " = " + k.display(value);
             out.println(String.format("%-60s # %s", line, a.source(k.name())));
         }

@@ -141,6 +141,11 @@ final class ServeCommand {
         OpsConfig ops;
 
         static Options from(Args a) {
+            return from(a, Runtime.getRuntime().maxMemory());
+        }
+
+        /** As {@link #from(Args)} in a JVM whose maximum heap is {@code maxHeapBytes} (the retention-bytes default). */
+        static Options from(Args a, long maxHeapBytes) {
             Options o = new Options();
             o.pgUrl = a.get("pg-url", null);
             if (o.pgUrl != null && !o.pgUrl.startsWith("jdbc:postgresql://")) {
@@ -210,11 +215,15 @@ final class ServeCommand {
             o.spillDir = spill == null ? null : Path.of(spill);
             o.spillThreshold = a.getLong("spill-threshold", CaptureConfig.DEFAULT_SPILL_THRESHOLD, 1, Long.MAX_VALUE);
             o.ops = new OpsConfig(a.getLong("ready-max-lag", OpsConfig.DEFAULT_READY_MAX_LAG, 0, Long.MAX_VALUE));
-            RetentionConfig r = RetentionConfig.defaults();
+            RetentionConfig r = RetentionConfig.defaults(maxHeapBytes);
+            Duration age = a.getDuration("retention-age", r.maxAge());
+            if (age.isZero()) {
+                throw new Args.UsageException("serve: " + a.label("retention-age") + " must be a positive duration, was "
+                        + a.get("retention-age", ""));
+            }
             try {
                 o.retention = new RetentionConfig(a.getLong("retention-rows", r.maxRows(), 1, Long.MAX_VALUE),
-                        a.getLong("retention-bytes", r.maxBytes(), 1, Long.MAX_VALUE),
-                        a.getDuration("retention-age", r.maxAge()));
+                        a.getLong("retention-bytes", r.maxBytes(), 1, Long.MAX_VALUE), age);
             } catch (IllegalArgumentException e) {
                 throw new Args.UsageException("serve: " + e.getMessage());
             }

@@ -25,6 +25,15 @@ public final class ConfigKeys {
             "the writer's database, jdbc:postgresql://HOST:PORT/DB[?user=..&password=..]; without it an embedded "
                     + "PostgreSQL is started");
 
+    /**
+     * Its table default is the documented cap (256 MiB); the default a relay runs with also depends on its heap, see
+     * {@link #resolvedDefault}.
+     */
+    private static final ConfigKey RETENTION_BYTES = ConfigKey.of("retention-bytes", "N",
+            Long.toString(RetentionConfig.DEFAULT_MAX_BYTES_CAP),
+            "most encoded row bytes retained; the default is 256 MiB, or a quarter of the maximum heap (-Xmx) if that "
+                    + "is smaller");
+
     public static final List<ConfigKey> SERVE = List.of(
             CONFIG,
             PG_URL_SERVE,
@@ -49,8 +58,7 @@ public final class ConfigKeys {
             ConfigKey.of("pg-port", "N", "0", "embedded PostgreSQL only: its port (0 = any free port)"),
             ConfigKey.of("heartbeat", "D", "1s", "heartbeat interval (moves positions on an idle database)"),
             ConfigKey.of("retention-rows", "N", "1000000", "most rows retained in memory"),
-            ConfigKey.of("retention-bytes", "N", "268435456",
-                    "most encoded row bytes retained (at most a quarter of the heap)"),
+            RETENTION_BYTES,
             ConfigKey.of("retention-age", "D", "1h", "rows older than this are dropped"),
             ConfigKey.of("max-timeout-ms", "N", "60000", "cap on a request's timeout"),
             ConfigKey.of("max-waiting", "N", "20000",
@@ -122,12 +130,37 @@ public final class ConfigKeys {
         return all;
     }
 
-    /** The options part of a command's help text, one key per entry, wrapped at 100 columns. */
+    /**
+     * The default a command runs with for {@code k} in a JVM whose maximum heap is {@code maxHeapBytes}: the table's
+     * default, except for {@code retention-bytes}, whose default is the smaller of 256 MiB and a quarter of the heap.
+     */
+    public static String resolvedDefault(ConfigKey k, long maxHeapBytes) {
+        if (k.equals(RETENTION_BYTES)) {
+            return Long.toString(RetentionConfig.defaultMaxBytes(maxHeapBytes));
+        }
+        return k.defaultValue();
+    }
+
+    /** The default {@code k} resolves to in this JVM. */
+    public static String resolvedDefault(ConfigKey k) {
+        return resolvedDefault(k, Runtime.getRuntime().maxMemory());
+    }
+
+    /** The options part of a command's help text for this JVM: see {@link #help(List, long)}. */
     public static String help(List<ConfigKey> keys) {
+        return help(keys, Runtime.getRuntime().maxMemory());
+    }
+
+    /**
+     * The options part of a command's help text, one key per entry, wrapped at 100 columns; each default is the one
+     * the command resolves in a JVM with this maximum heap.
+     */
+    public static String help(List<ConfigKey> keys, long maxHeapBytes) {
         StringBuilder sb = new StringBuilder();
         for (ConfigKey k : keys) {
             String head = "  --" + k.name() + (k.isFlag() ? "" : " " + k.value());
-            String doc = k.doc() + (k.defaultValue().isEmpty() || k.isFlag() ? "" : " (default " + k.defaultValue() + ")")
+            String shown = resolvedDefault(k, maxHeapBytes);
+            String doc = k.doc() + (shown.isEmpty() || k.isFlag() ? "" : " (default " + shown + ")")
                     + "; env " + k.envName();
             List<String> lines = wrap(doc, 100 - 26);
             if (head.length() > 24) {

@@ -11,21 +11,38 @@ import java.time.Duration;
  * @param maxAge   rows older than this (by append time) are dropped
  */
 public record RetentionConfig(long maxRows, long maxBytes, Duration maxAge) {
+    /** The byte bound's default on a heap of 1 GiB or more: 256 MiB. */
+    public static final long DEFAULT_MAX_BYTES_CAP = 256L * 1024 * 1024;
+
     public RetentionConfig {
         if (maxRows < 1) {
-            throw new IllegalArgumentException("retention.max-rows must be >= 1, was " + maxRows);
+            throw new IllegalArgumentException("retention-rows must be >= 1, was " + maxRows);
         }
         if (maxBytes < 1) {
-            throw new IllegalArgumentException("retention.max-bytes must be >= 1, was " + maxBytes);
+            throw new IllegalArgumentException("retention-bytes must be >= 1, was " + maxBytes);
         }
         if (maxAge == null || maxAge.isNegative() || maxAge.isZero()) {
-            throw new IllegalArgumentException("retention.max-age must be a positive duration, was " + maxAge);
+            throw new IllegalArgumentException("retention-age must be a positive duration, was " + maxAge);
         }
     }
 
-    /** 1,000,000 rows, 256 MiB of encoded rows or a quarter of the maximum heap if smaller, one hour. */
+    /** The defaults for this JVM's maximum heap ({@link Runtime#maxMemory()}); see {@link #defaults(long)}. */
     public static RetentionConfig defaults() {
-        long bytes = Math.min(256L * 1024 * 1024, Runtime.getRuntime().maxMemory() / 4);
-        return new RetentionConfig(1_000_000, bytes, Duration.ofHours(1));
+        return defaults(Runtime.getRuntime().maxMemory());
+    }
+
+    /**
+     * 1,000,000 rows, {@link #defaultMaxBytes(long) 256 MiB of encoded rows or a quarter of the maximum heap if that
+     * is smaller}, one hour.
+     *
+     * @param maxHeapBytes the JVM's maximum heap in bytes ({@code -Xmx})
+     */
+    public static RetentionConfig defaults(long maxHeapBytes) {
+        return new RetentionConfig(1_000_000, defaultMaxBytes(maxHeapBytes), Duration.ofHours(1));
+    }
+
+    /** The smaller of 256 MiB and a quarter of {@code maxHeapBytes} (at least 1 byte). */
+    public static long defaultMaxBytes(long maxHeapBytes) {
+        return Math.max(1, Math.min(DEFAULT_MAX_BYTES_CAP, maxHeapBytes / 4));
     }
 }

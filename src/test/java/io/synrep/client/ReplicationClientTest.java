@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.javalin.Javalin;
 import io.synrep.config.HttpConfig;
 import io.synrep.config.RetentionConfig;
@@ -19,6 +20,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -30,6 +34,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -731,6 +736,66 @@ class ReplicationClientTest {
         await(c, 101);
         assertEquals(List.of("events@101:$e101"), seen.list());
         assertEquals(0, c.resyncs());
+    }
+
+    @Test
+    void aLongPollRefusedWithRetryAfterWaitsThatLongBeforeItsNextRequest() throws Exception {
+        log = new StreamLog(FIELDS.keySet(), UNBOUNDED, Clock.systemUTC());
+        log.start(100);
+        app = HttpApi.create(log, FIELDS, HttpConfig.defaults().withListen("127.0.0.1", 0).withMaxWaiting(1), status)
+                .start();
+        apps.add(app);
+        port = app.port();
+        // another reader holds the relay's only waiting slot, so the client's long-poll is refused
+        HttpClient other = HttpClient.newHttpClient();
+        CompletableFuture<HttpResponse<String>> parked = other.sendAsync(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + port + "/_synapse/replication?events=100&timeout=60000")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        awaitThat("the other reader is parked", () -> waitingOnRelay() == 1);
+
+        RecordingHttpClient wire = new RecordingHttpClient(HttpClient.newBuilder()
+                .connectTimeout(Duration.ofSeconds(5)).build());
+        Seen seen = new Seen();
+        // a backoff of 10..100 ms: a client that ignored Retry-After would be back within 150 ms
+        ReplicationClient c = started(client(seen).from("100").httpClient(wire));
+        awaitThat("three refused polls", () -> wire.answered(503) >= 3);
+
+        List<RecordingHttpClient.Exchange> ex = wire.exchanges();
+        int gaps = 0;
+        for (int i = 0; i + 1 < ex.size(); i++) {
+            RecordingHttpClient.Exchange refused = ex.get(i);
+            if (refused.status() != 503) {
+                continue;
+            }
+            assertEquals("1", refused.retryAfter(), "the relay's 503 says when to retry: " + refused);
+            RecordingHttpClient.Exchange next = ex.get(i + 1);
+            long gapMs = TimeUnit.NANOSECONDS.toMillis(next.sentNanos() - refused.answeredNanos());
+            assertTrue(gapMs >= 1000, "next request " + gapMs + " ms after a 503 with Retry-After: 1; requests " + ex);
+            gaps++;
+        }
+        assertTrue(gaps >= 2, "gaps measured: " + gaps + " in " + ex);
+        assertTrue(c.lastError().contains("503 M_LIMIT_EXCEEDED"), c.lastError());
+
+        // the slot frees (the other reader is answered): the client follows again, without a resync
+        events(101, "$e101");
+        assertEquals(200, parked.get(20, TimeUnit.SECONDS).statusCode());
+        await(c, 101);
+        assertEquals(List.of("events@101:$e101"), seen.list());
+        assertEquals(0, c.resyncs());
+    }
+
+    /** Long-polls parked on the relay, as its {@code /health} reports them. */
+    private int waitingOnRelay() {
+        try {
+            HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + port + "/health")).build(), HttpResponse.BodyHandlers.ofString());
+            return new ObjectMapper().readTree(r.body()).path("waiting").asInt(-1);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     // --- streams the relay does not serve ---------------------------------------------------------------------
