@@ -309,7 +309,7 @@ public final class Capture implements AutoCloseable {
         p.setProperty("database.hostname", driver.getProperty("PGHOST", "localhost").split(",")[0]);
         p.setProperty("database.port", driver.getProperty("PGPORT", "5432").split(",")[0]);
         p.setProperty("database.dbname", driver.getProperty("PGDBNAME", "postgres"));
-        String user = config.user() != null ? config.user() : driver.getProperty("user", SlotSetup.DEFAULT_USER);
+        String user = config.user() != null ? config.user() : driver.getProperty("user", WriterConnection.DEFAULT_USER);
         p.setProperty("database.user", user);
         String password = config.password() != null ? config.password() : driver.getProperty("password", "");
         p.setProperty("database.password", password);

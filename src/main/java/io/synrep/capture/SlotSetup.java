@@ -4,7 +4,6 @@ import io.synrep.config.CaptureConfig;
 import io.synrep.protocol.Position;
 import io.synrep.streams.Catalog;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -12,7 +11,6 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,29 +49,6 @@ public final class SlotSetup {
 
     private SlotSetup() {}
 
-    /** The login role when neither {@code --pg-user} nor the URL names one. */
-    public static final String DEFAULT_USER = "postgres";
-
-    static boolean urlNamesUser(String jdbcUrl) {
-        Properties parsed = org.postgresql.Driver.parseURL(jdbcUrl, new Properties());
-        return parsed != null && parsed.getProperty("user") != null;
-    }
-
-    public static Connection connect(CaptureConfig c) throws SQLException {
-        Properties p = new Properties();
-        if (c.user() != null) {
-            p.setProperty("user", c.user());
-        } else if (!urlNamesUser(c.jdbcUrl())) {
-            // as documented (and as Debezium's connection does): not the operating system's user name
-            p.setProperty("user", DEFAULT_USER);
-        }
-        if (c.password() != null) {
-            p.setProperty("password", c.password());
-        }
-        p.setProperty("ApplicationName", "synrep");
-        return DriverManager.getConnection(c.jdbcUrl(), p);
-    }
-
     /**
      * Verifies settings, creates the publication and slot when absent, and decides where capture starts: after the
      * saved state's offsets when they still fit the slot, at {@code startLsn} when given, else at the slot's
@@ -90,7 +65,7 @@ public final class SlotSetup {
     public static Prepared prepare(CaptureConfig c, Catalog catalog, RelayState saved, Long startLsn,
                                    boolean atStart) {
         Map<String, Set<String>> columns = catalog.columnsByTable();
-        try (Connection conn = connect(c)) {
+        try (Connection conn = WriterConnection.open(c)) {
             String walLevel = single(conn, "SHOW wal_level");
             if (!"logical".equals(walLevel)) {
                 throw new SetupException("wal_level is '" + walLevel + "' on " + c.maskedUrl()
