@@ -40,12 +40,21 @@ final class CaptureConsumer implements DebeziumEngine.ChangeConsumer<RecordChang
     private final CaptureStats stats;
     private final Checkpoints<RecordChangeEvent<SourceRecord>> checkpoints;
     private final InstantSource clock;
-    private final VisibilityGate gate;
+    private final Visibility gate;
     private boolean inTransaction;
+
+    /**
+     * Returns once the given transactions (32-bit ids) are visible to new snapshots of the database; {@link
+     * VisibilityGate} asks PostgreSQL.
+     */
+    @FunctionalInterface
+    interface Visibility {
+        void await(long[] xids) throws InterruptedException;
+    }
 
     CaptureConsumer(TransactionSink log, TransactionMapper<Transaction> mapper, String topicPrefix, String heartbeatTopicPrefix,
                     CaptureStats stats, Checkpoints<RecordChangeEvent<SourceRecord>> checkpoints, InstantSource clock,
-                    VisibilityGate gate) {
+                    Visibility gate) {
         this.log = log;
         this.mapper = mapper;
         this.transactionTopic = topicPrefix + ".transaction";

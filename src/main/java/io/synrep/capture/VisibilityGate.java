@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
  * are thrown, which stops the engine: capture reconnects as for any other connection loss. Used by the capture
  * thread only; not thread-safe.
  */
-final class VisibilityGate implements AutoCloseable {
+final class VisibilityGate implements CaptureConsumer.Visibility, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(VisibilityGate.class);
     private static final long WARN_AFTER_NANOS = 10_000_000_000L;
     /** How long a snapshot's xmin may be trusted (ids compare modulo 2^32: an old bound could mislead). */
@@ -51,7 +51,8 @@ final class VisibilityGate implements AutoCloseable {
     }
 
     /** Returns once every transaction in {@code xids} is visible to new snapshots. */
-    void await(long[] xids) throws InterruptedException {
+    @Override
+    public void await(long[] xids) throws InterruptedException {
         long started = System.nanoTime();
         long pause = 1;
         boolean warned = false;
