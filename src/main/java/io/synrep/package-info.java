@@ -9,10 +9,12 @@
  *   capture   Debezium Embedded; CaptureConsumer buffers a transaction until its END record,
  *             appends it to the log, and only then marks it processed (the slot advances)
  *                                                            ▼
- *   streams   Catalog + TransactionMapper: table changes ──▶ stream rows, encoded once;
+ *   streams   Catalog + TransactionMapper: table changes ──▶ stream rows, encoded once, into the
+ *             TransactionRows capture gives it (a buffer that spills a large transaction to disk);
  *             every row of a transaction gets its commit LSN as position
  *                                                            ▼
- *   log       StreamLog: retained rows per stream, read after a token, waiters woken on append
+ *   log       a TransactionSink: today StreamLog, retained rows per stream, read after a token,
+ *             waiters woken on append
  *                                                            ▼
  *   http      GET /_synapse/replication: long-poll without a thread per waiting request
  *                                                            ▼

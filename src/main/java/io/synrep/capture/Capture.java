@@ -7,7 +7,7 @@ import io.debezium.engine.DebeziumEngine;
 import io.debezium.engine.RecordChangeEvent;
 import io.synrep.config.CaptureConfig;
 import io.synrep.log.StreamLog;
-import io.synrep.log.TransactionBuffer;
+import io.synrep.log.Transaction;
 import io.synrep.streams.Catalog;
 import io.synrep.streams.TransactionMapper;
 import java.io.IOException;
@@ -71,7 +71,7 @@ public final class Capture implements AutoCloseable {
     private final Backoff backoff = new Backoff();
     private long batchesAtStart;
     private DebeziumEngine<RecordChangeEvent<SourceRecord>> engine;
-    private TransactionMapper mapper;
+    private TransactionMapper<Transaction> mapper;
 
     private final long checkpointSpacingBytes;
     private final String publications;
@@ -125,7 +125,7 @@ public final class Capture implements AutoCloseable {
         if (mapper != null) {
             mapper.reset();
         }
-        mapper = new TransactionMapper(catalog, new TransactionBuffer(config.spillDir(), config.spillThreshold()),
+        mapper = new TransactionMapper<>(catalog, new TransactionBuffer(config.spillDir(), config.spillThreshold()),
                 this::missingColumn, this::unavailable);
         // read again at every (re)connection: an operator may have set REPLICA IDENTITY FULL meanwhile
         mapper.deletesCarryOnly(ReplicaIdentityCheck.identityColumns(config, catalog.tables()));
@@ -320,7 +320,7 @@ public final class Capture implements AutoCloseable {
         p.setProperty("database.hostname", driver.getProperty("PGHOST", "localhost").split(",")[0]);
         p.setProperty("database.port", driver.getProperty("PGPORT", "5432").split(",")[0]);
         p.setProperty("database.dbname", driver.getProperty("PGDBNAME", "postgres"));
-        String user = config.user() != null ? config.user() : driver.getProperty("user", SlotSetup.DEFAULT_USER);
+        String user = config.user() != null ? config.user() : driver.getProperty("user", WriterConnection.DEFAULT_USER);
         p.setProperty("database.user", user);
         String password = config.password() != null ? config.password() : driver.getProperty("password", "");
         p.setProperty("database.password", password);

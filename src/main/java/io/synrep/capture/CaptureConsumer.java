@@ -2,8 +2,8 @@ package io.synrep.capture;
 
 import io.debezium.engine.DebeziumEngine;
 import io.debezium.engine.RecordChangeEvent;
-import io.synrep.log.StreamLog;
 import io.synrep.log.Transaction;
+import io.synrep.log.TransactionSink;
 import io.synrep.streams.TransactionMapper;
 import java.time.InstantSource;
 import java.util.List;
@@ -15,12 +15,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Turns Debezium's record stream into log appends, one transaction at a time.
+ * Turns Debezium's record stream into appends to a {@link TransactionSink} (the log), one transaction at a time.
  *
  * <p>A transaction's changes are mapped as they arrive and appended when its END record (transaction metadata)
  * arrives, stamped with the END record's LSN, which is the commit LSN. Heartbeats between transactions move the
  * head. END records and heartbeats are resume points ({@link Checkpoints}); at the end of each batch the newest
- * one at or below {@link StreamLog#confirmable()} is marked processed. So Debezium's offsets, and through them the
+ * one at or below {@link TransactionSink#confirmable()} is marked processed. So Debezium's offsets, and through them the
  * slot, only advance past rows the log no longer retains: after a crash, capture replays every retained row.
  *
  * <p>A batch is handled only once its transactions are visible to new snapshots of the database ({@link
@@ -32,20 +32,29 @@ import org.slf4j.LoggerFactory;
 final class CaptureConsumer implements DebeziumEngine.ChangeConsumer<RecordChangeEvent<SourceRecord>> {
     private static final Logger LOG = LoggerFactory.getLogger(CaptureConsumer.class);
 
-    private final StreamLog log;
-    private final TransactionMapper mapper;
+    private final TransactionSink log;
+    private final TransactionMapper<Transaction> mapper;
     private final String transactionTopic;
     private final String heartbeatTopic;
     private final String messageTopic;
     private final CaptureStats stats;
     private final Checkpoints<RecordChangeEvent<SourceRecord>> checkpoints;
     private final InstantSource clock;
-    private final VisibilityGate gate;
+    private final Visibility gate;
     private boolean inTransaction;
 
-    CaptureConsumer(StreamLog log, TransactionMapper mapper, String topicPrefix, String heartbeatTopicPrefix,
+    /**
+     * Returns once the given transactions (32-bit ids) are visible to new snapshots of the database; {@link
+     * VisibilityGate} asks PostgreSQL.
+     */
+    @FunctionalInterface
+    interface Visibility {
+        void await(long[] xids) throws InterruptedException;
+    }
+
+    CaptureConsumer(TransactionSink log, TransactionMapper<Transaction> mapper, String topicPrefix, String heartbeatTopicPrefix,
                     CaptureStats stats, Checkpoints<RecordChangeEvent<SourceRecord>> checkpoints, InstantSource clock,
-                    VisibilityGate gate) {
+                    Visibility gate) {
         this.log = log;
         this.mapper = mapper;
         this.transactionTopic = topicPrefix + ".transaction";

@@ -71,7 +71,7 @@ public final class ReplicaIdentityCheck {
 
     /** {@link #identityColumns} on a new connection; empty (and logged) when the database cannot be asked. */
     static Map<String, Set<String>> identityColumns(CaptureConfig config, Collection<String> tables) {
-        try (Connection c = SlotSetup.connect(config)) {
+        try (Connection c = WriterConnection.open(config)) {
             return identityColumns(c, tables);
         } catch (SQLException e) {
             LOG.info("could not read the tables' replica identity: {}", e.getMessage());
@@ -81,7 +81,7 @@ public final class ReplicaIdentityCheck {
 
     /** Logs one WARN naming the tables and the fix when any table is not FULL; a failed check is only logged. */
     public static void warn(CaptureConfig config, Collection<String> tables) {
-        try (Connection c = SlotSetup.connect(config)) {
+        try (Connection c = WriterConnection.open(config)) {
             List<String> notFull = notFull(c, tables);
             if (!notFull.isEmpty()) {
                 LOG.warn("replica identity is not FULL for {} (tables whose updates or deletes are streamed): an UPDATE "

@@ -4,15 +4,12 @@ import io.synrep.config.CaptureConfig;
 import io.synrep.protocol.Position;
 import io.synrep.streams.Catalog;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,35 +48,12 @@ public final class SlotSetup {
 
     private SlotSetup() {}
 
-    /** The login role when neither {@code --pg-user} nor the URL names one. */
-    public static final String DEFAULT_USER = "postgres";
-
-    static boolean urlNamesUser(String jdbcUrl) {
-        Properties parsed = org.postgresql.Driver.parseURL(jdbcUrl, new Properties());
-        return parsed != null && parsed.getProperty("user") != null;
-    }
-
-    public static Connection connect(CaptureConfig c) throws SQLException {
-        Properties p = new Properties();
-        if (c.user() != null) {
-            p.setProperty("user", c.user());
-        } else if (!urlNamesUser(c.jdbcUrl())) {
-            // as documented (and as Debezium's connection does): not the operating system's user name
-            p.setProperty("user", DEFAULT_USER);
-        }
-        if (c.password() != null) {
-            p.setProperty("password", c.password());
-        }
-        p.setProperty("ApplicationName", "synrep");
-        return DriverManager.getConnection(c.jdbcUrl(), p);
-    }
-
     /**
-     * Verifies settings, creates the publication and slot when absent, and decides where capture starts: after the
-     * saved state's offsets when they still fit the slot, at {@code startLsn} when given, else at the slot's
-     * confirmed position with a new epoch.
+     * Verifies settings, creates the publication and slot when absent, and decides where capture starts
+     * ({@link StartPoint} holds the rules): after the saved state's offsets when they still fit the slot, at
+     * {@code startLsn} when given, else at the slot's confirmed position with a new epoch.
      *
-     * @param columns  the catalog's tables ({@code schema.table}) and the columns the rules read from each
+     * @param catalog  the streams: their tables and the columns the rules read from each are checked
      * @param saved    the relay's saved state, or null
      * @param startLsn replay from this position (at or after the slot's confirmed position), or null
      * @param atStart  true when the relay starts: the role, every catalog table and column are checked and a
@@ -90,7 +64,7 @@ public final class SlotSetup {
     public static Prepared prepare(CaptureConfig c, Catalog catalog, RelayState saved, Long startLsn,
                                    boolean atStart) {
         Map<String, Set<String>> columns = catalog.columnsByTable();
-        try (Connection conn = connect(c)) {
+        try (Connection conn = WriterConnection.open(c)) {
             String walLevel = single(conn, "SHOW wal_level");
             if (!"logical".equals(walLevel)) {
                 throw new SetupException("wal_level is '" + walLevel + "' on " + c.maskedUrl()
@@ -108,85 +82,31 @@ public final class SlotSetup {
             Publications publications = Publications.reconcile(conn, c, catalog, gaps, atStart);
             String systemId = systemId(conn);
             awaitInactive(conn, c);
-            SlotInfo slot = slotInfo(conn, c);
-            List<String> notes = new ArrayList<>();
-            RelayState valid = null;
-            if (saved != null) {
-                if (saved.systemId().equals(systemId) && saved.slot().equals(c.slot())) {
-                    valid = saved;
-                } else {
-                    notes.add("the saved state belongs to database system " + saved.systemId() + ", slot "
-                            + saved.slot() + ", not " + systemId + ", slot " + c.slot() + "; ignoring it");
-                }
-            }
-            boolean created = false;
-            if (slot == null) {
+            Long confirmed = confirmedPosition(conn, c);
+            boolean created = confirmed == null;
+            if (created) {
                 try (PreparedStatement create = conn.prepareStatement(
                         "SELECT pg_create_logical_replication_slot(?, 'pgoutput')")) {
                     create.setString(1, c.slot());
                     create.execute();
                 }
-                created = true;
-                slot = slotInfo(conn, c);
-                if (valid != null) {
-                    notes.add("REPLICATION SLOT " + c.slot() + " WAS DROPPED by someone else and has been recreated at "
-                            + Position.formatLsn(slot.confirmed()) + ": transactions committed while it was missing are "
-                            + "not in the streams; readers must resync (new epoch)");
-                } else {
-                    notes.add("created replication slot " + c.slot());
-                }
-                valid = null;
+                confirmed = confirmedPosition(conn, c);
             }
-            if (startLsn != null) {
-                if (startLsn < slot.confirmed()) {
-                    throw new SetupException("cannot replay from " + Position.formatLsn(startLsn) + " (" + startLsn
-                            + "): slot " + c.slot() + " is confirmed up to " + Position.formatLsn(slot.confirmed()) + " ("
-                            + slot.confirmed() + ") and PostgreSQL may have removed the WAL before it; choose "
-                            + "--start-lsn at or after that position");
+            long writer = startLsn != null ? currentWalPosition(conn) : -1;
+            StartPoint.Decision d = StartPoint.decide(saved, systemId,
+                    new StartPoint.Slot(c.slot(), confirmed, created), startLsn, writer);
+            if (d.advanceSlotTo() >= 0) {
+                try (PreparedStatement adv = conn.prepareStatement("SELECT pg_replication_slot_advance(?, ?::pg_lsn)")) {
+                    adv.setString(1, c.slot());
+                    adv.setString(2, Position.formatLsn(d.advanceSlotTo()));
+                    adv.execute();
                 }
-                long writer = currentWalPosition(conn);
-                if (startLsn > writer) {
-                    throw new SetupException("cannot replay from " + Position.formatLsn(startLsn) + " (" + startLsn
-                            + "): the writer has only written WAL up to " + Position.formatLsn(writer)
-                            + "; choose --start-lsn at or before that position");
-                }
-                if (startLsn > slot.confirmed()) {
-                    try (PreparedStatement adv = conn.prepareStatement(
-                            "SELECT pg_replication_slot_advance(?, ?::pg_lsn)")) {
-                        adv.setString(1, c.slot());
-                        adv.setString(2, Position.formatLsn(startLsn));
-                        adv.execute();
-                    }
-                }
-                String epoch = valid != null ? valid.epoch() : epoch(systemId, c.slot(), slot.confirmed());
-                notes.add("replaying from " + Position.formatLsn(startLsn) + " (" + startLsn + ") as asked by --start-lsn");
-                RelayState st = new RelayState(systemId, c.slot(), epoch, startLsn, Map.of());
-                return new Prepared(st, startLsn, created, valid == null && saved != null, notes, publications);
             }
-            if (valid != null) {
-                long resume = valid.resumePosition() >= 0 ? valid.resumePosition() : valid.horizon();
-                if (slot.confirmed() > resume) {
-                    notes.add("SLOT " + c.slot() + " WAS ADVANCED to " + Position.formatLsn(slot.confirmed())
-                            + " past this relay's saved position " + Position.formatLsn(resume)
-                            + " by another consumer: transactions in between may be missing; readers must resync (new epoch)");
-                    valid = null;
-                } else {
-                    notes.add("resuming slot " + c.slot() + " after " + Position.formatLsn(resume) + " (" + resume
-                            + "); serving tokens from " + valid.horizon() + "; epoch " + valid.epoch());
-                    return new Prepared(valid, Math.max(valid.horizon(), resume), false, false, notes, publications);
-                }
-            } else if (saved == null && !created) {
-                notes.add("no saved relay state: starting from slot " + c.slot() + "'s confirmed position");
-            }
-            RelayState st = new RelayState(systemId, c.slot(), epoch(systemId, c.slot(), slot.confirmed()),
-                    slot.confirmed(), Map.of());
-            return new Prepared(st, slot.confirmed(), created, saved != null, notes, publications);
+            return new Prepared(d.state(), d.head(), created, d.newEpoch(), d.notes(), publications);
         } catch (SQLException e) {
             throw explain(c, e);
         }
     }
-
-    private record SlotInfo(long confirmed) {}
 
     /** Whether the slot exists (in any state). */
     public static boolean slotExists(Connection conn, String slot) throws SQLException {
@@ -258,7 +178,8 @@ public final class SlotSetup {
         }
     }
 
-    private static SlotInfo slotInfo(Connection conn, CaptureConfig c) throws SQLException {
+    /** The slot's confirmed position, or null when there is no such slot; refuses a slot unfit for capture. */
+    private static Long confirmedPosition(Connection conn, CaptureConfig c) throws SQLException {
         try (PreparedStatement ps = conn.prepareStatement(
                 "SELECT plugin, database, confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = ?")) {
             ps.setString(1, c.slot());
@@ -274,14 +195,9 @@ public final class SlotSetup {
                     throw new SetupException("slot " + c.slot() + " belongs to database " + rs.getString(2)
                             + ", not " + conn.getCatalog() + "; choose another --slot");
                 }
-                return new SlotInfo(Position.parseLsn(rs.getString(3)));
+                return Position.parseLsn(rs.getString(3));
             }
         }
-    }
-
-    /** The WAL history's name: the database system, the slot, and where the slot's history began. */
-    static String epoch(String systemId, String slot, long since) {
-        return systemId + "-" + slot + "-" + Long.toHexString(since);
     }
 
     /**

@@ -17,27 +17,29 @@ import java.util.Optional;
 public final class TableStateStore implements StateStore {
     static final String TABLE = "synrep_state";
     private final CaptureConfig config;
-    private Connection conn;
+    private final WriterConnection conn;
 
     public TableStateStore(CaptureConfig config) {
         this.config = config;
+        this.conn = new WriterConnection(config, TableStateStore::createTable);
     }
 
     @Override
     public synchronized Optional<RelayState> load() {
         try {
-            Connection c = connection();
-            try (PreparedStatement ps = c.prepareStatement("SELECT state FROM " + TABLE + " WHERE slot = ?")) {
-                ps.setString(1, config.slot());
-                try (ResultSet rs = ps.executeQuery()) {
-                    if (!rs.next()) {
-                        return Optional.empty();
+            Optional<String> json = conn.use(c -> {
+                try (PreparedStatement ps = c.prepareStatement("SELECT state FROM " + TABLE + " WHERE slot = ?")) {
+                    ps.setString(1, config.slot());
+                    try (ResultSet rs = ps.executeQuery()) {
+                        return rs.next() ? Optional.of(rs.getString(1)) : Optional.<String>empty();
                     }
-                    return Optional.of(RelayState.fromJson(rs.getString(1).getBytes(StandardCharsets.UTF_8)));
                 }
+            });
+            if (json.isEmpty()) {
+                return Optional.empty();
             }
+            return Optional.of(RelayState.fromJson(json.get().getBytes(StandardCharsets.UTF_8)));
         } catch (SQLException e) {
-            drop();
             throw new StateStoreException("cannot read " + describe() + ": " + e.getMessage(), e);
         } catch (IOException e) {
             throw new StateStoreException(describe() + " does not hold a Synrep state (" + e.getMessage()
@@ -48,43 +50,28 @@ public final class TableStateStore implements StateStore {
     @Override
     public synchronized void save(RelayState state) {
         try {
-            Connection c = connection();
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + TABLE + " (slot, state, saved_at) "
-                    + "VALUES (?, ?, now()) ON CONFLICT (slot) DO UPDATE SET state = EXCLUDED.state, saved_at = now()")) {
-                ps.setString(1, config.slot());
-                ps.setString(2, new String(state.toJson(), StandardCharsets.UTF_8));
-                ps.executeUpdate();
-            }
+            conn.use(c -> {
+                try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + TABLE + " (slot, state, saved_at) "
+                        + "VALUES (?, ?, now()) ON CONFLICT (slot) DO UPDATE SET state = EXCLUDED.state, saved_at = now()")) {
+                    ps.setString(1, config.slot());
+                    ps.setString(2, new String(state.toJson(), StandardCharsets.UTF_8));
+                    return ps.executeUpdate();
+                }
+            });
         } catch (SQLException e) {
-            drop();
             throw new StateStoreException("cannot write " + describe() + ": " + e.getMessage(), e);
         }
     }
 
-    private Connection connection() throws SQLException {
-        if (conn == null || conn.isClosed()) {
-            conn = SlotSetup.connect(config);
-            conn.setAutoCommit(true);
-            try (Statement st = conn.createStatement()) {
-                st.execute("CREATE TABLE IF NOT EXISTS " + TABLE
-                        + " (slot text PRIMARY KEY, state text NOT NULL, saved_at timestamptz NOT NULL)");
-            } catch (SQLException e) {
-                throw new SQLException(e.getMessage() + " (grant the relay's role CREATE on the schema, or create "
-                        + TABLE + " as in sql/relay-state.sql)", e.getSQLState(), e);
-            }
+    private static void createTable(Connection c) throws SQLException {
+        c.setAutoCommit(true);
+        try (Statement st = c.createStatement()) {
+            st.execute("CREATE TABLE IF NOT EXISTS " + TABLE
+                    + " (slot text PRIMARY KEY, state text NOT NULL, saved_at timestamptz NOT NULL)");
+        } catch (SQLException e) {
+            throw new SQLException(e.getMessage() + " (grant the relay's role CREATE on the schema, or create "
+                    + TABLE + " as in sql/relay-state.sql)", e.getSQLState(), e);
         }
-        return conn;
-    }
-
-    private void drop() {
-        try {
-            if (conn != null) {
-                conn.close();
-            }
-        } catch (SQLException ignored) {
-            // broken already
-        }
-        conn = null;
     }
 
     @Override

@@ -1,7 +1,6 @@
 package io.synrep.capture;
 
 import io.synrep.config.CaptureConfig;
-import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -27,15 +26,14 @@ import org.slf4j.LoggerFactory;
  * are thrown, which stops the engine: capture reconnects as for any other connection loss. Used by the capture
  * thread only; not thread-safe.
  */
-final class VisibilityGate implements AutoCloseable {
+final class VisibilityGate implements CaptureConsumer.Visibility, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(VisibilityGate.class);
     private static final long WARN_AFTER_NANOS = 10_000_000_000L;
     /** How long a snapshot's xmin may be trusted (ids compare modulo 2^32: an old bound could mislead). */
     private static final long TRUST_NANOS = 60_000_000_000L;
 
-    private final CaptureConfig config;
+    private final WriterConnection conn;
     private final UnaryOperator<String> seen;
-    private Connection conn;
     /** Every transaction id that precedes this (mod 2^32) had completed when the last snapshot was taken. */
     private long completedBelow;
     private boolean known;
@@ -48,12 +46,13 @@ final class VisibilityGate implements AutoCloseable {
      *             so decides when the gate lets it through.
      */
     VisibilityGate(CaptureConfig config, UnaryOperator<String> seen) {
-        this.config = config;
+        this.conn = new WriterConnection(config, c -> c.setAutoCommit(true));
         this.seen = seen;
     }
 
     /** Returns once every transaction in {@code xids} is visible to new snapshots. */
-    void await(long[] xids) throws InterruptedException {
+    @Override
+    public void await(long[] xids) throws InterruptedException {
         long started = System.nanoTime();
         long pause = 1;
         boolean warned = false;
@@ -97,18 +96,16 @@ final class VisibilityGate implements AutoCloseable {
     private Snapshot snapshot() {
         for (int attempt = 1; ; attempt++) {
             try {
-                if (conn == null) {
-                    conn = SlotSetup.connect(config);
-                    conn.setAutoCommit(true);
-                }
-                try (Statement st = conn.createStatement();
-                     ResultSet rs = st.executeQuery("SELECT txid_current_snapshot()::text")) {
-                    rs.next();
-                    return parse(seen.apply(rs.getString(1)));
-                }
+                String text = conn.use(c -> {
+                    try (Statement st = c.createStatement();
+                         ResultSet rs = st.executeQuery("SELECT txid_current_snapshot()::text")) {
+                        rs.next();
+                        return rs.getString(1);
+                    }
+                });
+                return parse(seen.apply(text));
             } catch (SQLException e) {
-                close();
-                // a connection broken by a restarted server is replaced once; beyond that, capture reconnects
+                // closed by now; a connection broken by a restarted server is replaced once; beyond that, capture reconnects
                 if (attempt >= 2) {
                     throw new IllegalStateException("cannot check that decoded transactions are visible: "
                             + e.getMessage(), e);
@@ -131,13 +128,6 @@ final class VisibilityGate implements AutoCloseable {
 
     @Override
     public void close() {
-        if (conn != null) {
-            try {
-                conn.close();
-            } catch (SQLException ignored) {
-                // broken already
-            }
-            conn = null;
-        }
+        conn.close();
     }
 }

@@ -5,6 +5,7 @@ import io.synrep.capture.Publications;
 import io.synrep.capture.SchemaGaps;
 import io.synrep.capture.SlotSetup;
 import io.synrep.capture.TableIdentity;
+import io.synrep.capture.WriterConnection;
 import io.synrep.config.CaptureConfig;
 import io.synrep.streams.Catalog;
 import io.synrep.streams.StreamRule;
@@ -58,7 +59,7 @@ final class PrepareCommand {
             throw new Args.UsageException("prepare: give the writer's database with --pg-url (or SYNREP_PG_URL)");
         }
         CaptureConfig c = o.capture(o.pgUrl, Path.of("."));
-        try (Connection conn = SlotSetup.connect(c)) {
+        try (Connection conn = WriterConnection.open(c)) {
             CatalogChoice choice = CatalogChoice.choose(conn, o.catalogOption);
             Catalog catalog = choice.catalog();
             out.println("-- synrep prepare for " + c.maskedUrl() + ", publication " + c.publication() + ", catalog "

@@ -12,6 +12,7 @@ import io.synrep.capture.StateKeeper;
 import io.synrep.capture.StateStore;
 import io.synrep.capture.StreamStates;
 import io.synrep.capture.TableStateStore;
+import io.synrep.capture.WriterConnection;
 import io.synrep.config.CaptureConfig;
 import io.synrep.config.HttpConfig;
 import io.synrep.config.OpsConfig;
@@ -26,7 +27,6 @@ import io.synrep.streams.Catalog;
 import io.synrep.streams.StreamRule;
 import java.io.IOException;
 import java.nio.file.Files;
-import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.InstantSource;
 import java.util.LinkedHashMap;
@@ -487,13 +487,12 @@ public final class Relay implements AutoCloseable {
 
     /** The writer's current WAL position, asked at most every 50 ms over one reused connection. */
     static final class WriterPosition implements AutoCloseable {
-        private final CaptureConfig config;
-        private Connection conn;
+        private final WriterConnection conn;
         private long value = -1;
         private long askedAt;
 
         WriterPosition(CaptureConfig config) {
-            this.config = config;
+            this.conn = new WriterConnection(config);
         }
 
         /** A recent value (at most 50 ms old); for logs and lag figures. */
@@ -518,19 +517,17 @@ public final class Relay implements AutoCloseable {
         /** Writes a non-transactional logical decoding message, which moves capture past WAL without commits. */
         synchronized void emitMessage() {
             try {
-                if (conn == null || conn.isClosed()) {
-                    conn = SlotSetup.connect(config);
-                }
-                try (java.sql.Statement st = conn.createStatement()) {
-                    st.execute("SELECT pg_logical_emit_message(false, 'synrep', '')");
-                }
+                conn.use(c -> {
+                    try (java.sql.Statement st = c.createStatement()) {
+                        return st.execute("SELECT pg_logical_emit_message(false, 'synrep', '')");
+                    }
+                });
             } catch (SQLException e) {
                 if (!emitFailed) {
                     LOG.warn("cannot emit a logical decoding message to move the slot past WAL without commits ({}); "
                             + "grant EXECUTE on pg_logical_emit_message to the relay's role", e.getMessage());
                     emitFailed = true;
                 }
-                closeQuietly();
             }
         }
 
@@ -540,17 +537,13 @@ public final class Relay implements AutoCloseable {
         /** What the writer's schema lacks of the catalog's tables and columns, or null when it cannot be asked. */
         synchronized SchemaGaps schemaGaps(Map<String, java.util.Set<String>> columns, List<String> publications) {
             try {
-                if (conn == null || conn.isClosed()) {
-                    conn = SlotSetup.connect(config);
-                }
-                return SchemaGaps.find(conn, columns, publications);
+                return conn.use(c -> SchemaGaps.find(c, columns, publications));
             } catch (SQLException e) {
                 LOG.debug("schema check: {}", e.getMessage());
                 if (!schemaCheckFailed) {
                     LOG.warn("cannot compare the writer's schema with the catalog: {}", e.getMessage());
                     schemaCheckFailed = true;
                 }
-                closeQuietly();
                 return null;
             }
         }
@@ -558,12 +551,8 @@ public final class Relay implements AutoCloseable {
         /** The WAL the slot holds on the writer. */
         synchronized SlotSetup.WalHeld walHeld(String slot) {
             try {
-                if (conn == null || conn.isClosed()) {
-                    conn = SlotSetup.connect(config);
-                }
-                return SlotSetup.walHeld(conn, slot);
+                return conn.use(c -> SlotSetup.walHeld(c, slot));
             } catch (SQLException e) {
-                closeQuietly();
                 return new SlotSetup.WalHeld(-1, -1);
             }
         }
@@ -571,32 +560,17 @@ public final class Relay implements AutoCloseable {
         private OptionalLong fresh() {
             long now = System.nanoTime();
             try {
-                if (conn == null || conn.isClosed()) {
-                    conn = SlotSetup.connect(config);
-                }
-                value = SlotSetup.currentWalPosition(conn);
+                value = conn.use(SlotSetup::currentWalPosition);
                 askedAt = now;
                 return OptionalLong.of(value);
             } catch (SQLException e) {
-                closeQuietly();
                 return OptionalLong.empty();
             }
         }
 
-        private void closeQuietly() {
-            try {
-                if (conn != null) {
-                    conn.close();
-                }
-            } catch (SQLException ignored) {
-                // already broken
-            }
-            conn = null;
-        }
-
         @Override
         public synchronized void close() {
-            closeQuietly();
+            conn.close();
         }
     }
 }

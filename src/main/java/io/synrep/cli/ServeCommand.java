@@ -260,7 +260,7 @@ final class ServeCommand {
 
         /** The catalog to serve on the database {@code c} reads, chosen as {@link CatalogChoice} explains. */
         CatalogChoice chooseCatalog(CaptureConfig c) {
-            try (java.sql.Connection conn = io.synrep.capture.SlotSetup.connect(c)) {
+            try (java.sql.Connection conn = io.synrep.capture.WriterConnection.open(c)) {
                 return CatalogChoice.choose(conn, catalogOption);
             } catch (java.sql.SQLException e) {
                 throw io.synrep.capture.SlotSetup.explainFailure(c, e);

@@ -65,14 +65,14 @@ public final class SpilledRows {
         return new DataInputStream(new BufferedInputStream(Files.newInputStream(file), 65536));
     }
 
-    /** Appends row tails to a new spill file. Not thread-safe. */
-    static final class Writer {
+    /** Appends row tails to a new spill file (for the capture buffer of a large transaction). Not thread-safe. */
+    public static final class Writer {
         private final Path file;
         private final DataOutputStream out;
         private int rows;
         private long bytes;
 
-        Writer(Path dir) {
+        public Writer(Path dir) {
             try {
                 Files.createDirectories(dir);
                 file = Files.createTempFile(dir, "tx-", ".rows");
@@ -83,7 +83,7 @@ public final class SpilledRows {
             }
         }
 
-        void write(byte[] tail) {
+        public void write(byte[] tail) {
             try {
                 out.writeInt(tail.length);
                 out.write(tail);
@@ -94,7 +94,8 @@ public final class SpilledRows {
             bytes += tail.length;
         }
 
-        SpilledRows finish() {
+        /** Closes the file and hands its rows over, with one reference held by the caller. */
+        public SpilledRows finish() {
             try {
                 out.close();
             } catch (IOException e) {
@@ -103,7 +104,7 @@ public final class SpilledRows {
             return new SpilledRows(file, rows, bytes);
         }
 
-        void discard() {
+        public void discard() {
             try {
                 out.close();
                 Files.deleteIfExists(file);

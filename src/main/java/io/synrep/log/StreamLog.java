@@ -24,7 +24,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * <p>Thread-safe. Appends and reads are serialised by a read-write lock; waiters are completed after the append
  * is visible, so a reader woken by an append always sees its rows.
  */
-public final class StreamLog {
+public final class StreamLog implements TransactionSink {
     /** Rough heap cost of one retained row beyond its encoded bytes (array slots, array header). */
     static final int ROW_OVERHEAD = 40;
 
@@ -114,6 +114,7 @@ public final class StreamLog {
      * The highest position at or below which the log retains no rows: what may be confirmed to the slot. It is
      * the head when nothing is retained, else just below the oldest retained transaction.
      */
+    @Override
     public long confirmable() {
         lock.readLock().lock();
         try {
@@ -164,6 +165,7 @@ public final class StreamLog {
      *
      * @return whether the transaction was appended
      */
+    @Override
     public boolean append(Transaction tx) {
         long position = tx.position();
         Map<String, List<byte[]>> byStream = tx.rows();
@@ -229,6 +231,7 @@ public final class StreamLog {
      * Moves the head without rows (a heartbeat or a transaction with no streamed rows): the relay has read the WAL
      * up to {@code position}. Ignored when not ahead of the head.
      */
+    @Override
     public void advance(long position) {
         lock.writeLock().lock();
         try {
@@ -400,6 +403,7 @@ public final class StreamLog {
         }
     }
 
+    @Override
     public long head() {
         lock.readLock().lock();
         try {

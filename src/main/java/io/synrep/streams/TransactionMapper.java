@@ -1,7 +1,5 @@
 package io.synrep.streams;
 
-import io.synrep.log.Transaction;
-import io.synrep.log.TransactionBuffer;
 import io.synrep.protocol.RowEncoder;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -17,9 +15,12 @@ import org.apache.kafka.connect.data.Struct;
  *
  * <p>Rows of streams without joins are encoded as they arrive (the buffer holds bytes, not change objects);
  * rows of streams with joins wait for the end of the transaction, when every joined row has been seen.
- * Pure: no I/O, no threads. Not thread-safe: one instance per capture thread.
+ * Pure: no I/O, no threads (the rows go to a {@link TransactionRows} given by the caller, which may spill them).
+ * Not thread-safe: one instance per capture thread.
+ *
+ * @param <T> what the rows' holder seals a finished transaction as
  */
-public final class TransactionMapper {
+public final class TransactionMapper<T> {
     /**
      * Told when an UPDATE's new row lacks a value the WAL did not carry (an unchanged TOASTed column of a table
      * whose replica identity is not FULL); the field is streamed as null, and a {@code where} condition on it sees
@@ -47,7 +48,7 @@ public final class TransactionMapper {
     private final Map<String, TableRoutes> routes = new HashMap<>();
     private final UnavailableListener unavailable;
     private final RowEncoder encoder = new RowEncoder();
-    private final TransactionBuffer buffer;
+    private final TransactionRows<T> buffer;
     /** The joins of each stream with joins, in catalog order. */
     private final Map<String, List<JoinRoute>> joinsOfStream = new HashMap<>();
     /** By join slot (compared by identity): the transaction's joined rows by key, their value columns encoded. */
@@ -112,14 +113,8 @@ public final class TransactionMapper {
     /** Tables ({@code schema.table}) whose DELETEs carry only these columns of the old row. */
     private Map<String, java.util.Set<String>> identityColumns = Map.of();
 
-    /** A mapper whose transactions stay on the heap whatever their size (for tests and small tools). */
-    public TransactionMapper(Catalog catalog) {
-        this(catalog, new TransactionBuffer(java.nio.file.Path.of(System.getProperty("java.io.tmpdir"), "synrep-spill"),
-                Long.MAX_VALUE));
-    }
-
     /** @param buffer holds the current transaction's rows (and spills a large one to disk); drift is not reported */
-    public TransactionMapper(Catalog catalog, TransactionBuffer buffer) {
+    public TransactionMapper(Catalog catalog, TransactionRows<T> buffer) {
         this(catalog, buffer, Drift.NONE);
     }
 
@@ -127,7 +122,7 @@ public final class TransactionMapper {
      * @param buffer holds the current transaction's rows (and spills a large one to disk)
      * @param drift  told when a change lacks a column the catalog reads
      */
-    public TransactionMapper(Catalog catalog, TransactionBuffer buffer, Drift drift) {
+    public TransactionMapper(Catalog catalog, TransactionRows<T> buffer, Drift drift) {
         this(catalog, buffer, drift, UnavailableListener.NONE);
     }
 
@@ -136,7 +131,8 @@ public final class TransactionMapper {
      * @param drift       told when a change lacks a column the catalog reads
      * @param unavailable told of every UPDATE value the WAL did not carry
      */
-    public TransactionMapper(Catalog catalog, TransactionBuffer buffer, Drift drift, UnavailableListener unavailable) {
+    public TransactionMapper(Catalog catalog, TransactionRows<T> buffer, Drift drift,
+                             UnavailableListener unavailable) {
         this.buffer = buffer;
         this.unavailable = unavailable;
         Map<JoinSlot, JoinSlot> slots = new HashMap<>();
@@ -277,12 +273,12 @@ public final class TransactionMapper {
     }
 
     /** Completes the transaction: fills joined fields, encodes, and resets for the next one. */
-    public Transaction finish(long position) {
+    public T finish(long position) {
         for (String stream : buffer.pendingStreams()) {
             List<JoinRoute> joins = joinsOfStream.get(stream);
             buffer.forEachPending(stream, fields -> buffer.add(stream, joinedTail(joins, fields)));
         }
-        Transaction tx = buffer.finish(position);
+        T tx = buffer.finish(position);
         joined.clear();
         changes = 0;
         return tx;

@@ -12,7 +12,7 @@ import io.synrep.config.RetentionConfig;
 import io.synrep.log.Page;
 import io.synrep.log.StreamLog;
 import io.synrep.log.Transaction;
-import io.synrep.log.TransactionBuffer;
+import io.synrep.capture.TransactionBuffer;
 import io.synrep.protocol.RowEncoder;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

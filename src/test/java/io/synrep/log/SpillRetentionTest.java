@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.synrep.capture.TransactionBuffer;
 import io.synrep.config.RetentionConfig;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

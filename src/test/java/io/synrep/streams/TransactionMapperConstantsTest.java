@@ -1,5 +1,6 @@
 package io.synrep.streams;
 
+import io.synrep.log.Transaction;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.nio.file.Path;
@@ -27,7 +28,7 @@ class TransactionMapperConstantsTest {
 
     @Test
     void constantsOfEveryJsonTypeIncludingNullAreStreamedInsteadOfColumns() throws Exception {
-        TransactionMapper mapper = MappedRows.mapper(dir, """
+        TransactionMapper<Transaction> mapper = MappedRows.mapper(dir, """
                 {"streams": [{"name": "rooms",
                   "fields": ["seq", "room_id", "deleted", "kind", "weight", "ratio", "big"],
                   "sources": [{"table": "forgotten", "columns": {"seq": "seq"},
@@ -42,7 +43,7 @@ class TransactionMapperConstantsTest {
 
     @Test
     void sourcesOfOneStreamReadDifferentColumnsAndConstants() throws Exception {
-        TransactionMapper mapper = MappedRows.mapper(dir, """
+        TransactionMapper<Transaction> mapper = MappedRows.mapper(dir, """
                 {"streams": [{"name": "account_data",
                   "fields": ["stream_id", "user_id", "room_id", "type", "forgotten"],
                   "sources": [
@@ -67,7 +68,7 @@ class TransactionMapperConstantsTest {
 
     @Test
     void constantsReachRowsThatWaitForAJoin() throws Exception {
-        TransactionMapper mapper = MappedRows.mapper(dir, """
+        TransactionMapper<Transaction> mapper = MappedRows.mapper(dir, """
                 {"streams": [{"name": "forgets", "fields": ["seq", "kind", "type"],
                   "sources": [{"table": "forgotten", "constants": {"kind": "forget"}}],
                   "joins": [{"table": "account_data", "match": {"stream_id": "seq"},

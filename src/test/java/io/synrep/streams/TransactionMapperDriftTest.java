@@ -1,5 +1,6 @@
 package io.synrep.streams;
 
+import io.synrep.log.Transaction;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.nio.charset.StandardCharsets;
@@ -38,7 +39,7 @@ class TransactionMapperDriftTest {
     @Test
     void aColumnMoreIsIgnoredAndAColumnLessIsNullAndReportedOncePerVersion() throws Exception {
         List<Missing> missing = new ArrayList<>();
-        TransactionMapper mapper = mapper(missing);
+        TransactionMapper<Transaction> mapper = mapper(missing);
         mapper.change("public", "widgets", 'c', null, new Struct(V1).put("id", 1L).put("name", "a").put("weight", 5));
         mapper.change("public", "widgets", 'c', null,
                 new Struct(ADDED).put("id", 2L).put("name", "b").put("weight", 5).put("size", 9));
@@ -51,24 +52,24 @@ class TransactionMapperDriftTest {
     @Test
     void aDroppedWhereColumnIsReportedBecauseItsRowsAreFilteredOut() throws Exception {
         List<Missing> missing = new ArrayList<>();
-        TransactionMapper mapper = mapper(missing);
+        TransactionMapper<Transaction> mapper = mapper(missing);
         mapper.change("public", "widgets", 'c', null, new Struct(V1).put("id", 1L).put("name", "a").put("weight", 5));
         mapper.change("public", "widgets", 'c', null, new Struct(WEIGHT_DROPPED).put("id", 2L).put("name", "b"));
         assertEquals(List.of(",1,\"a\""), rows(mapper));
         assertEquals(List.of(new Missing("widgets", "public.widgets", "weight")), missing);
     }
 
-    private TransactionMapper mapper(List<Missing> missing) throws Exception {
+    private TransactionMapper<Transaction> mapper(List<Missing> missing) throws Exception {
         Path f = dir.resolve("catalog.json");
         Files.writeString(f, """
                 {"streams": [{"name": "widgets", "fields": ["id", "name"],
                   "sources": [{"table": "widgets", "where": {"column": "weight", "op": ">", "value": 0}}]}]}
                 """);
-        return new TransactionMapper(Catalog.load(f), new io.synrep.log.TransactionBuffer(dir.resolve("spill"),
+        return new TransactionMapper<>(Catalog.load(f), new io.synrep.capture.TransactionBuffer(dir.resolve("spill"),
                 Long.MAX_VALUE), (stream, table, column) -> missing.add(new Missing(stream, table, column)));
     }
 
-    private static List<String> rows(TransactionMapper mapper) {
+    private static List<String> rows(TransactionMapper<Transaction> mapper) {
         List<String> out = new ArrayList<>();
         mapper.finish(100).rows().getOrDefault("widgets", List.of())
                 .forEach(r -> out.add(new String(r, StandardCharsets.UTF_8)));

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.synrep.log.Pages;
 import io.synrep.log.Transaction;
-import io.synrep.log.TransactionBuffer;
+import io.synrep.capture.TransactionBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -64,7 +64,7 @@ class TransactionMapperFilterTest {
 
     @Test
     void everyFilterFormWithNullFailingEveryComparison() throws Exception {
-        TransactionMapper mapper = mapper(catalog(FILTERS));
+        TransactionMapper<Transaction> mapper = mapper(catalog(FILTERS));
         insert(mapper, row(1, "a", true, "10.50", 5L, 0.5, "x"));
         insert(mapper, row(2, "b", false, "9.99", -1L, Double.NaN, null));
         insert(mapper, row(3, null, null, null, null, null, null));
@@ -95,7 +95,7 @@ class TransactionMapperFilterTest {
     void aFilterColumnTheSchemaVersionLacksFiltersOutEvenForIsNull() throws Exception {
         Schema noNote = SchemaBuilder.struct().name("t.public.items.Value").field("id", Schema.INT64_SCHEMA).build();
         List<String> missing = new ArrayList<>();
-        TransactionMapper mapper = new TransactionMapper(Catalog.load(write(catalog(Map.of(
+        TransactionMapper<Transaction> mapper = new TransactionMapper<>(Catalog.load(write(catalog(Map.of(
                 "note_null", "{\"column\": \"note\", \"op\": \"is null\"}")))), buffer(),
                 (stream, table, column) -> missing.add(column));
         insert(mapper, row(1, null, null, null, null, null, null));
@@ -110,7 +110,7 @@ class TransactionMapperFilterTest {
         Map<String, String> filters = new LinkedHashMap<>();
         filters.put("note_ne", "{\"column\": \"note\", \"op\": \"!=\", \"value\": \"x\"}");
         filters.put("note_null", "{\"column\": \"note\", \"op\": \"is null\"}");
-        TransactionMapper mapper = new TransactionMapper(Catalog.load(write(catalog(filters))), buffer(),
+        TransactionMapper<Transaction> mapper = new TransactionMapper<>(Catalog.load(write(catalog(filters))), buffer(),
                 TransactionMapper.Drift.NONE, (schema, table, column) -> unavailable.add(column));
         Struct unchanged = row(1, "a", true, "1", 1L, 1.0, UnavailableValue.PLACEHOLDER);
         mapper.change("public", "items", 'u', null, unchanged);
@@ -126,7 +126,7 @@ class TransactionMapperFilterTest {
         filters.put("score_null", "{\"column\": \"score\", \"op\": \"is null\"}");
         Path file = write(catalog(filters).replace("\"table\": \"items\"",
                 "\"table\": \"items\", \"operations\": [\"delete\"]"));
-        TransactionMapper mapper = new TransactionMapper(Catalog.load(file), buffer());
+        TransactionMapper<Transaction> mapper = new TransactionMapper<>(Catalog.load(file), buffer());
         mapper.deletesCarryOnly(Map.of("public.items", Set.of("id")));
         // a key-only old row: Debezium fills the NOT NULL-looking score with its zero value
         mapper.change("public", "items", 'd', row(1, null, null, null, 0L, null, null), null);
@@ -140,7 +140,7 @@ class TransactionMapperFilterTest {
                 .put("score", score).put("ratio", ratio).put("note", note);
     }
 
-    private static void insert(TransactionMapper mapper, Struct row) {
+    private static void insert(TransactionMapper<Transaction> mapper, Struct row) {
         mapper.change("public", "items", 'c', null, row);
     }
 
@@ -162,8 +162,8 @@ class TransactionMapperFilterTest {
         return new TransactionBuffer(dir.resolve("spill"), Long.MAX_VALUE);
     }
 
-    private TransactionMapper mapper(String catalog) throws Exception {
-        return new TransactionMapper(Catalog.load(write(catalog)), buffer());
+    private TransactionMapper<Transaction> mapper(String catalog) throws Exception {
+        return new TransactionMapper<>(Catalog.load(write(catalog)), buffer());
     }
 
     /** Stream name to the ids it streamed, for each of {@code streams}. */

@@ -1,9 +1,10 @@
 package io.synrep.streams;
 
+import io.synrep.log.Transaction;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.synrep.log.Pages;
-import io.synrep.log.TransactionBuffer;
+import io.synrep.capture.TransactionBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,7 +31,7 @@ class TransactionMapperIdentityTest {
         Path file = dir.resolve("catalog.json");
         Files.writeString(file, "{\"streams\": [{\"name\": \"items\", \"fields\": [\"id\", \"counter\", \"note\"],"
                 + " \"sources\": [{\"table\": \"items\", \"operations\": [\"insert\", \"update\", \"delete\"]}]}]}");
-        TransactionMapper mapper = new TransactionMapper(Catalog.load(file),
+        TransactionMapper<Transaction> mapper = new TransactionMapper<>(Catalog.load(file),
                 new TransactionBuffer(dir.resolve("spill"), Long.MAX_VALUE));
         mapper.deletesCarryOnly(Map.of("public.items", Set.of("id")));
         Struct row = new Struct(ROW).put("id", 7L).put("counter", 3).put("note", "n");
@@ -48,7 +49,7 @@ class TransactionMapperIdentityTest {
         Path file = dir.resolve("catalog.json");
         Files.writeString(file, "{\"streams\": [{\"name\": \"full\", \"fields\": [\"id\", \"counter\", \"note\"],"
                 + " \"sources\": [{\"table\": \"full_items\", \"operations\": [\"delete\"]}]}]}");
-        TransactionMapper mapper = new TransactionMapper(Catalog.load(file),
+        TransactionMapper<Transaction> mapper = new TransactionMapper<>(Catalog.load(file),
                 new TransactionBuffer(dir.resolve("spill"), Long.MAX_VALUE));
         mapper.deletesCarryOnly(Map.of("public.items", Set.of("id")));
         mapper.change("public", "full_items", 'd', new Struct(ROW).put("id", 1L).put("counter", 3).put("note", "n"),

@@ -32,7 +32,7 @@ class TransactionMapperJsonTest {
 
     @Test
     void textThatIsOneJsonValueIsEmbeddedOnlyInJsonFields() throws Exception {
-        TransactionMapper mapper = MappedRows.mapper(dir, """
+        TransactionMapper<Transaction> mapper = MappedRows.mapper(dir, """
                 {"streams": [{"name": "docs", "fields": ["id", "content", "other"], "json": ["content"],
                   "sources": [{"table": "docs"}]}]}
                 """);
@@ -52,7 +52,7 @@ class TransactionMapperJsonTest {
 
     @Test
     void textThatIsNotJsonIsStreamedUnchangedAndNeverFailsCapture() throws Exception {
-        TransactionMapper mapper = MappedRows.mapper(dir, """
+        TransactionMapper<Transaction> mapper = MappedRows.mapper(dir, """
                 {"streams": [{"name": "docs", "fields": ["id", "content"], "json": ["content"],
                   "sources": [{"table": "docs"}]}]}
                 """);
@@ -72,7 +72,7 @@ class TransactionMapperJsonTest {
 
     @Test
     void aJsonFieldThatIsNotTextIsStreamedAsItIs() throws Exception {
-        TransactionMapper mapper = MappedRows.mapper(dir, """
+        TransactionMapper<Transaction> mapper = MappedRows.mapper(dir, """
                 {"streams": [{"name": "docs", "fields": ["id", "content"], "json": ["content"],
                   "sources": [{"table": "docs", "columns": {"content": "n"}}]}]}
                 """);
@@ -83,7 +83,7 @@ class TransactionMapperJsonTest {
 
     @Test
     void aJsonFieldFilledByAJoinOrAConstantIsEmbeddedToo() throws Exception {
-        TransactionMapper mapper = MappedRows.mapper(dir, """
+        TransactionMapper<Transaction> mapper = MappedRows.mapper(dir, """
                 {"streams": [
                   {"name": "docs", "fields": ["id", "content", "note", "meta"], "json": ["note", "meta"],
                    "sources": [{"table": "docs", "constants": {"meta": "{\\"v\\": 1}"}}],

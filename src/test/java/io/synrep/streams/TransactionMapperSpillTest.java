@@ -10,7 +10,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.synrep.config.RetentionConfig;
 import io.synrep.log.Pages;
 import io.synrep.log.Transaction;
-import io.synrep.log.TransactionBuffer;
+import io.synrep.capture.TransactionBuffer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -96,7 +96,7 @@ class TransactionMapperSpillTest {
      * each followed by the state rows of its events (most of them; a few come at the very end), plus state rows of
      * events outside the transaction, which must match nothing.
      */
-    private static void feed(TransactionMapper mapper) {
+    private static void feed(TransactionMapper<Transaction> mapper) {
         int stateRows = 0;
         List<Integer> late = new ArrayList<>();
         for (int batch = 0; batch < EVENTS; batch += 100) {
@@ -146,7 +146,7 @@ class TransactionMapperSpillTest {
 
     @Test
     void aSpilledTransactionJoinsEveryStateKey() throws IOException {
-        TransactionMapper mapper = new TransactionMapper(CATALOG, new TransactionBuffer(spillDir, SMALL));
+        TransactionMapper<Transaction> mapper = new TransactionMapper<>(CATALOG, new TransactionBuffer(spillDir, SMALL));
         feed(mapper);
         assertTrue(mapper.hasChanges());
         Transaction tx = mapper.finish(1000);
@@ -176,8 +176,8 @@ class TransactionMapperSpillTest {
 
     @Test
     void spilledAndHeapTransactionsGiveTheSameBytes() {
-        TransactionMapper spilling = new TransactionMapper(CATALOG, new TransactionBuffer(spillDir, SMALL));
-        TransactionMapper onHeap = new TransactionMapper(CATALOG, new TransactionBuffer(heapDir, Long.MAX_VALUE));
+        TransactionMapper<Transaction> spilling = new TransactionMapper<>(CATALOG, new TransactionBuffer(spillDir, SMALL));
+        TransactionMapper<Transaction> onHeap = new TransactionMapper<>(CATALOG, new TransactionBuffer(heapDir, Long.MAX_VALUE));
         feed(spilling);
         feed(onHeap);
         Transaction spilled = spilling.finish(1000);
@@ -196,7 +196,7 @@ class TransactionMapperSpillTest {
 
     @Test
     void joinsDoNotLeakIntoTheNextTransaction() throws IOException {
-        TransactionMapper mapper = new TransactionMapper(CATALOG, new TransactionBuffer(spillDir, SMALL));
+        TransactionMapper<Transaction> mapper = new TransactionMapper<>(CATALOG, new TransactionBuffer(spillDir, SMALL));
         feed(mapper);
         mapper.finish(1000).discard();
         assertEquals(0, files(spillDir));
@@ -213,7 +213,7 @@ class TransactionMapperSpillTest {
 
     @Test
     void resetDropsTheSpillFilesOfAnAbandonedTransaction() throws IOException {
-        TransactionMapper mapper = new TransactionMapper(CATALOG, new TransactionBuffer(spillDir, SMALL));
+        TransactionMapper<Transaction> mapper = new TransactionMapper<>(CATALOG, new TransactionBuffer(spillDir, SMALL));
         feed(mapper);
         assertTrue(files(spillDir) > 0);
         mapper.reset();
@@ -224,7 +224,7 @@ class TransactionMapperSpillTest {
     @Test
     void aNullJoinKeyMatchesNothingOnTheHeapOrSpilled() throws IOException {
         for (long threshold : new long[] {Long.MAX_VALUE, 1}) {
-            TransactionMapper mapper = new TransactionMapper(CATALOG, new TransactionBuffer(spillDir, threshold));
+            TransactionMapper<Transaction> mapper = new TransactionMapper<>(CATALOG, new TransactionBuffer(spillDir, threshold));
             mapper.change("public", "events", 'c', null, event(OPTIONAL_EVENTS_ROW, 1, null, "m.room.member"));
             mapper.change("public", "state_events", 'c', null, state(OPTIONAL_STATE_ROW, null, "@should-not-match"));
             mapper.change("public", "events", 'c', null,

@@ -1,5 +1,6 @@
 package io.synrep.streams;
 
+import io.synrep.log.Transaction;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -37,7 +38,7 @@ class TransactionMapperUpdateWhenChangedTest {
 
     @Test
     void underADefaultIdentityAnUpdateWithoutAnOldKeyLeftTheKeyAlone() throws Exception {
-        TransactionMapper mapper = MappedRows.mapper(dir, CATALOG);
+        TransactionMapper<Transaction> mapper = MappedRows.mapper(dir, CATALOG);
         mapper.deletesCarryOnly(Map.of("public.pushers", Set.of("id")));
         mapper.change("public", "pushers", 'c', null, row(1, 0));
         mapper.change("public", "pushers", 'u', null, row(1, 5)); // bookkeeping: pgoutput sent no old key
@@ -48,7 +49,7 @@ class TransactionMapperUpdateWhenChangedTest {
 
     @Test
     void underFullTheOldRowDecides() throws Exception {
-        TransactionMapper mapper = MappedRows.mapper(dir, CATALOG);
+        TransactionMapper<Transaction> mapper = MappedRows.mapper(dir, CATALOG);
         mapper.change("public", "pushers", 'u', row(1, 0), row(1, 5));
         mapper.change("public", "pushers", 'u', row(1, 5), row(3, 5));
         assertEquals(List.of(",3,\"@a:x\""), MappedRows.finish(mapper, "pushers"));
@@ -56,7 +57,7 @@ class TransactionMapperUpdateWhenChangedTest {
 
     @Test
     void aColumnOutsideANonFullIdentityCannotBeJudgedSoTheRowIsKept() throws Exception {
-        TransactionMapper mapper = MappedRows.mapper(dir, CATALOG);
+        TransactionMapper<Transaction> mapper = MappedRows.mapper(dir, CATALOG);
         mapper.deletesCarryOnly(Map.of("public.pushers", Set.of("user_name")));
         mapper.change("public", "pushers", 'u', null, row(1, 5));
         assertEquals(List.of(",1,\"@a:x\""), MappedRows.finish(mapper, "pushers"));

@@ -1,5 +1,6 @@
 package io.synrep.streams;
 
+import io.synrep.log.Transaction;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -66,8 +67,8 @@ class UnavailableValueTest {
                 .field("meta", SchemaBuilder.string().name(ColumnJson.JSON).optional().build())
                 .build();
         List<String> reported = new ArrayList<>();
-        TransactionMapper mapper = new TransactionMapper(Catalog.load(file),
-                new io.synrep.log.TransactionBuffer(dir.resolve("spill"), Long.MAX_VALUE), TransactionMapper.Drift.NONE,
+        TransactionMapper<Transaction> mapper = new TransactionMapper<>(Catalog.load(file),
+                new io.synrep.capture.TransactionBuffer(dir.resolve("spill"), Long.MAX_VALUE), TransactionMapper.Drift.NONE,
                 (schema, table, column) -> reported.add(schema + "." + table + "." + column));
         // an INSERT of the placeholder text is data (only UPDATE rows can hold Debezium's placeholder)
         mapper.change("public", "docs", 'c', null, new Struct(row).put("id", 1L).put("body", P).put("meta", "{}"));

@@ -1,5 +1,8 @@
-package io.synrep.log;
+package io.synrep.capture;
 
+import io.synrep.log.SpilledRows;
+import io.synrep.log.Transaction;
+import io.synrep.streams.TransactionRows;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
@@ -17,13 +20,14 @@ import java.util.function.Consumer;
 
 /**
  * Holds the rows of the transaction being captured, on the heap until they pass a byte threshold, then in spill
- * files, so that a transaction of any size passes through a bounded heap.
+ * files, so that a transaction of any size passes through a bounded heap. A finished transaction is the log's
+ * {@link Transaction}: its spilled rows stay in their files, which the log then owns.
  *
  * <p>Two kinds of rows: final rows (encoded tails) and pending rows (encoded fields awaiting values from joined
  * rows of the same transaction, read back in order by {@link #forEachPending} at the end). Not thread-safe: one
  * per capture thread.
  */
-public final class TransactionBuffer {
+public final class TransactionBuffer implements TransactionRows<Transaction> {
     private final Path spillDir;
     private final long threshold;
     private final Map<String, List<byte[]>> rows = new LinkedHashMap<>();
@@ -43,6 +47,7 @@ public final class TransactionBuffer {
     }
 
     /** Adds a final row of {@code stream}. */
+    @Override
     public void add(String stream, byte[] tail) {
         if (spill) {
             spilling.computeIfAbsent(stream, s -> new SpilledRows.Writer(spillDir)).write(tail);
@@ -53,6 +58,7 @@ public final class TransactionBuffer {
     }
 
     /** Adds a row of {@code stream} whose fields are not all known yet. */
+    @Override
     public void addPending(String stream, byte[][] fields) {
         if (spill) {
             pendingSpill.computeIfAbsent(stream, s -> new PendingFile(spillDir)).write(fields);
@@ -67,6 +73,7 @@ public final class TransactionBuffer {
     }
 
     /** Streams with pending rows, in first-seen order. */
+    @Override
     public List<String> pendingStreams() {
         List<String> out = new ArrayList<>(pending.keySet());
         for (String s : pendingSpill.keySet()) {
@@ -78,6 +85,7 @@ public final class TransactionBuffer {
     }
 
     /** Hands each pending row of {@code stream} to {@code action}, in the order added, and forgets them. */
+    @Override
     public void forEachPending(String stream, Consumer<byte[][]> action) {
         List<byte[][]> mem = pending.remove(stream);
         if (mem != null) {
@@ -95,6 +103,7 @@ public final class TransactionBuffer {
     }
 
     /** Completes the transaction's rows at {@code position} and resets for the next one. */
+    @Override
     public Transaction finish(long position) {
         Map<String, SpilledRows> files = new LinkedHashMap<>();
         spilling.forEach((s, w) -> files.put(s, w.finish()));
@@ -105,6 +114,7 @@ public final class TransactionBuffer {
     }
 
     /** Drops everything buffered (a transaction abandoned mid-way, e.g. replayed after an engine restart). */
+    @Override
     public void reset() {
         spilling.values().forEach(SpilledRows.Writer::discard);
         spilling.clear();

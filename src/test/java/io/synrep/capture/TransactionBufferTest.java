@@ -1,4 +1,4 @@
-package io.synrep.log;
+package io.synrep.capture;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -7,6 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.synrep.config.RetentionConfig;
+import io.synrep.log.Page;
+import io.synrep.log.Pages;
+import io.synrep.log.SpilledRows;
+import io.synrep.log.StreamLog;
+import io.synrep.log.Transaction;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
