@@ -18,7 +18,7 @@ import java.util.List;
  * a row is its position followed by its pre-encoded tail ({@link RowEncoder#encodeTail}). The meta stream
  * ({@link Endpoint#META_STREAM}) comes last, only when asked for. A body is the concatenation
  * {@link #open()}, for each stream {@link #streamStart} + its {@link #fieldNames} + {@link #rowsStart()} +
- * rows ({@link #writeRow}) + {@link #streamEnd()}, then {@link #meta} when asked, then {@link #close()}.
+ * rows ({@link #writeRow}) + {@link #streamEnd()}, then the meta stream ({@link #member} + {@link #metaStream}) when asked, then {@link #close()}.
  * Stateless and thread-safe.
  */
 public final class PollAnswer {
@@ -48,6 +48,11 @@ public final class PollAnswer {
     /** {@code ]&#125;}: after a stream's last row. */
     public static byte[] streamEnd() {
         return new byte[] {']', '}'};
+    }
+
+    /** {@code "KEY":}, preceded by a comma unless it is the body's first member. */
+    public static byte[] member(boolean first, String key) {
+        return ascii((first ? "" : ",") + '"' + key + "\":");
     }
 
     /** {@code "STREAM":{"position":P,"field_names":}, preceded by a comma unless it is the body's first member. */
@@ -80,10 +85,9 @@ public final class PollAnswer {
         out.write(']');
     }
 
-    /** The meta stream member, every stream at {@code head}; preceded by a comma unless it is the first member. */
-    public static byte[] meta(boolean first, long head, Collection<String> streams) {
-        StringBuilder sb = new StringBuilder(first ? "" : ",").append('"').append(Endpoint.META_STREAM)
-                .append("\":{\"").append(POSITION).append("\":").append(head).append(",\"").append(FIELD_NAMES)
+    /** The meta stream's value (its key is {@link Endpoint#META_STREAM}): every stream's row at {@code head}. */
+    public static byte[] metaStream(long head, Collection<String> streams) {
+        StringBuilder sb = new StringBuilder("{\"").append(POSITION).append("\":").append(head).append(",\"").append(FIELD_NAMES)
                 .append("\":[\"").append(META_FIELDS.get(0)).append("\",\"").append(META_FIELDS.get(1))
                 .append("\"],\"").append(ROWS).append("\":[");
         boolean firstRow = true;
