@@ -25,6 +25,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** The {@code tail} reader against a real HTTP API and log: JSON lines, and resync after 410. */
+@org.junit.jupiter.api.Timeout(60) // a tail that should have stopped would otherwise run for ever
 class TailTest {
     static final ObjectMapper JSON = new ObjectMapper();
     StreamLog log;
@@ -50,6 +51,71 @@ class TailTest {
     @AfterEach
     void stop() {
         app.stop();
+    }
+
+    private record Run(int code, String out, String err) {
+        List<Long> positions() throws Exception {
+            List<Long> out = new java.util.ArrayList<>();
+            for (String line : this.out.trim().split("\n")) {
+                if (!line.isEmpty()) {
+                    out.add(JSON.readTree(line).get("position").asLong());
+                }
+            }
+            return out;
+        }
+    }
+
+    private Run tail(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        List<String> all = new java.util.ArrayList<>(List.of("tail", "--url", "http://127.0.0.1:" + app.port(),
+                "--timeout-ms", "1000"));
+        all.addAll(List.of(args));
+        int code = Cli.run(all.toArray(new String[0]), new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void rowsComeInPositionOrderAcrossStreamsWhenTheLimitCutsAStreamShort() throws Exception {
+        log.append(new Transaction(170, Map.of("receipts", List.of(",8,\"@b:t\"".getBytes(StandardCharsets.UTF_8)))));
+        log.append(new Transaction(180, Map.of("caches", List.of(",10".getBytes(StandardCharsets.UTF_8)))));
+        // caches first in the request: a reader printing page by page would print 160 before 150
+        Run r = tail("--streams", "caches,receipts", "--from", "-1", "--limit", "1", "--count", "4");
+        assertEquals(0, r.code(), r.err());
+        assertEquals(List.of(150L, 160L, 170L, 180L), r.positions(), r.out());
+    }
+
+    @Test
+    void aTokenAheadOfTheWriterResyncsFromTheOldestRetainedPosition() throws Exception {
+        // the relay's writer has written up to 1 000 000: a token past it comes from another database
+        Run r = tail("--streams", "receipts,caches", "--from", "5000000", "--count", "2");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("ahead of the relay's writer; continuing from -1"), r.err());
+        assertEquals(List.of(150L, 160L), r.positions(), r.out());
+    }
+
+    @Test
+    void aStreamTheRelayDoesNotServeEndsTailWithExitCodeOne() {
+        Run r = tail("--streams", "receipts,nope", "--from", "-1");
+        assertEquals(1, r.code(), r.err());
+        assertTrue(r.err().contains("does not serve [nope]"), r.err());
+    }
+
+    @Test
+    void aMalformedStartTokenIsAUsageError() {
+        Run r = tail("--from", "yesterday");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("--from must be now, -1, a position or an LSN"), r.err());
+    }
+
+    @Test
+    void anLsnStartTokenIsReadAsItsPosition() throws Exception {
+        // 0/A0 is 160: only what came after it
+        log.append(new Transaction(170, Map.of("receipts", List.of(",8,\"@b:t\"".getBytes(StandardCharsets.UTF_8)))));
+        Run r = tail("--streams", "receipts,caches", "--from", "0/A0", "--count", "1");
+        assertEquals(0, r.code(), r.err());
+        assertEquals(List.of(170L), r.positions(), r.out());
     }
 
     @Test
