@@ -21,7 +21,8 @@
  *   (network) ──▶ readers: tail, or any Synapse-style worker
  * </pre>
  *
- * <p>{@code protocol} holds what both ends share (positions, tokens, row encoding); {@code config} the validated
- * settings; {@code cli} the commands and the composition of a running {@code Relay}.
+ * <p>{@code protocol} holds the wire both ends share (endpoints, headers, error codes, tokens, the bytes of rows and
+ * answers) and the one retry policy; it imports no other Synrep package, and {@code client} imports only it.
+ * {@code config} holds the validated settings; {@code cli} the commands and the composition of a running {@code Relay}.
  */
 package io.synrep;

@@ -5,6 +5,7 @@ import io.synrep.config.CaptureConfig;
 import io.synrep.config.HttpConfig;
 import io.synrep.config.RetentionConfig;
 import io.synrep.config.StateConfig;
+import io.synrep.protocol.Position;
 import io.synrep.streams.Catalog;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -171,7 +172,7 @@ final class CaptureScenario {
         long started = System.nanoTime();
         try (Relay relay = startRelay(dir, slot);
              Poller poller = new Poller("http://127.0.0.1:" + relay.port(), 1)) {
-            String token = "-1";
+            String token = Position.OLDEST_TOKEN;
             long rows = 0;
             int next = 0;
             long deadline = started + Duration.ofMinutes(30).toNanos();

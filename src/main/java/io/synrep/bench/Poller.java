@@ -3,6 +3,8 @@ package io.synrep.bench;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import io.synrep.protocol.Endpoint;
+import io.synrep.protocol.PollAnswer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -10,6 +12,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -52,8 +55,8 @@ final class Poller implements AutoCloseable {
 
     /** Rows of one stream ({@code device_lists} or another whose column 1 is a number). */
     CompletableFuture<Reply> poll(String stream, String token, long timeoutMillis, int limit, boolean wantIds) {
-        HttpRequest req = HttpRequest.newBuilder(URI.create(base + "/_synapse/replication?" + stream + "=" + token
-                        + "&timeout=" + timeoutMillis + "&limit=" + limit))
+        HttpRequest req = HttpRequest.newBuilder(URI.create(base
+                        + Endpoint.pollPath(Map.of(stream, token), timeoutMillis, limit, null)))
                 .timeout(Duration.ofMillis(timeoutMillis + 120_000)).GET().build();
         HttpClient http = clients[Math.floorMod(next.getAndIncrement(), clients.length)];
         return http.sendAsync(req, HttpResponse.BodyHandlers.ofByteArray())
@@ -82,9 +85,9 @@ final class Poller implements AutoCloseable {
                 while (p.nextToken() == JsonToken.FIELD_NAME) {
                     String field = p.currentName();
                     JsonToken t = p.nextToken();
-                    if (field.equals("position")) {
+                    if (field.equals(PollAnswer.POSITION)) {
                         position = p.getLongValue();
-                    } else if (field.equals("rows") && t == JsonToken.START_ARRAY) {
+                    } else if (field.equals(PollAnswer.ROWS) && t == JsonToken.START_ARRAY) {
                         while (p.nextToken() == JsonToken.START_ARRAY) {
                             p.nextToken(); // position column
                             p.nextToken(); // stream_id

@@ -68,7 +68,7 @@ public final class Capture implements AutoCloseable {
     private volatile boolean everStreamed;
     private final AtomicLong restarts = new AtomicLong();
     private final java.util.Set<String> unavailableColumns = java.util.concurrent.ConcurrentHashMap.newKeySet();
-    private final Backoff backoff = new Backoff();
+    private final io.synrep.protocol.Backoff backoff = new io.synrep.protocol.Backoff(500, 30_000, 0.2); // 0.5..30 s ±20 %
     private long batchesAtStart;
     private DebeziumEngine<RecordChangeEvent<SourceRecord>> engine;
     private TransactionMapper<Transaction> mapper;

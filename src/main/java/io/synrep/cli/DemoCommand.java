@@ -1,6 +1,8 @@
 package io.synrep.cli;
 
 import io.synrep.config.HttpConfig;
+import io.synrep.protocol.Endpoint;
+import io.synrep.protocol.Position;
 import java.io.PrintStream;
 import java.net.URI;
 import java.time.Duration;
@@ -43,8 +45,8 @@ final class DemoCommand {
                 String base = "http://" + h.host() + ":" + relay.port();
                 out.println();
                 out.println("Synrep demo is running.");
-                out.println("  relay:  " + base + "/_synapse/replication");
-                out.println("  curl:   curl '" + base + "/_synapse/replication?events=-1&receipts=-1&timeout=30000'");
+                out.println("  relay:  " + base + Endpoint.PATH);
+                out.println("  curl:   curl '" + base + Endpoint.PATH + "?events=-1&receipts=-1&timeout=30000'");
                 out.println("  health: curl " + base + "/health");
                 out.println("  write:  psql -h localhost -p " + db.port() + " -U postgres postgres   (JDBC: "
                         + db.jdbcUrl() + ")");
@@ -62,7 +64,7 @@ final class DemoCommand {
                 writerThread.start();
                 long deadline = duration == null ? Long.MAX_VALUE : System.nanoTime() + duration.toNanos() + 2_000_000_000L;
                 PrintStream rows = a.flag("quiet") ? new PrintStream(java.io.OutputStream.nullOutputStream()) : out;
-                TailCommand.Tail tail = new TailCommand.Tail(URI.create(base), "-1", 100, 1_000, Long.MAX_VALUE, rows,
+                TailCommand.Tail tail = new TailCommand.Tail(URI.create(base), Position.OLDEST_TOKEN, 100, 1_000, Long.MAX_VALUE, rows,
                         System.err, RelayTrust.client("demo", null), o.authSecret);
                 Runtime.getRuntime().addShutdownHook(new Thread(writer::stop));
                 tail.run(null, () -> System.nanoTime() > deadline);

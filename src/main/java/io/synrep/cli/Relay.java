@@ -22,6 +22,7 @@ import io.synrep.http.CaptureFigures;
 import io.synrep.http.HttpApi;
 import io.synrep.http.RelayStatus;
 import io.synrep.log.StreamLog;
+import io.synrep.protocol.Endpoint;
 import io.synrep.protocol.Position;
 import io.synrep.streams.Catalog;
 import io.synrep.streams.StreamRule;
@@ -229,7 +230,7 @@ public final class Relay implements AutoCloseable {
         ticker.scheduleAtFixedRate(relay::checkCaughtUp, 50, 50, TimeUnit.MILLISECONDS);
         ticker.scheduleAtFixedRate(relay::progress, 10, 10, TimeUnit.SECONDS);
         ticker.scheduleAtFixedRate(relay::checkSchema, SCHEMA_CHECK_MILLIS, SCHEMA_CHECK_MILLIS, TimeUnit.MILLISECONDS);
-        LOG.info("serving GET http://{}:{}/_synapse/replication", httpConfig.host(), app.port());
+        LOG.info("serving GET http://{}:{}{}", httpConfig.host(), app.port(), Endpoint.PATH);
         return relay;
     }
 

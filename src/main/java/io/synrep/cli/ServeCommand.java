@@ -11,6 +11,7 @@ import io.synrep.config.RetentionConfig;
 import io.synrep.config.Secret;
 import io.synrep.config.StateConfig;
 import io.synrep.http.PemKeys;
+import io.synrep.protocol.Endpoint;
 import io.synrep.protocol.Position;
 import io.synrep.streams.Catalog;
 import java.io.PrintStream;
@@ -79,10 +80,10 @@ final class ServeCommand {
         }
         String scheme = o.http.tls() ? "https" : "http";
         out.println("Synrep relay serving " + scheme + "://" + o.http.host() + ":" + relay.port()
-                + "/_synapse/replication" + (o.http.auth() == null ? "" : " (bearer secret required)"));
+                + Endpoint.PATH + (o.http.auth() == null ? "" : " (bearer secret required)"));
         out.println("  try: curl " + (o.http.auth() == null ? "" : "-H \"Authorization: Bearer $SYNREP_AUTH_SECRET\" ")
                 + "'" + scheme + "://" + o.http.host() + ":" + relay.port()
-                + "/_synapse/replication?events=-1&receipts=-1&timeout=30000'");
+                + Endpoint.PATH + "?events=-1&receipts=-1&timeout=30000'");
         out.flush();
         awaitShutdown(() -> relay.capture().state() == Capture.State.FAILED, relay, embedded);
         // the command's error stream (Cli prints it as one line and exits 1)

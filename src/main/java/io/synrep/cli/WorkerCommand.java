@@ -156,15 +156,9 @@ final class WorkerCommand {
     }
 
     private static String from(Args a) {
-        String token = a.get("from", "now");
-        if (token.equals("now") || token.equals("-1")) {
-            return token;
-        }
+        String token = a.get("from", Position.NOW_TOKEN);
         try {
-            long p = token.contains("/") ? Position.parseLsn(token) : Long.parseLong(token);
-            if (p >= 0) {
-                return Long.toString(p);
-            }
+            return Position.canonicalToken(token);
         } catch (IllegalArgumentException e) {
             // reported below
         }

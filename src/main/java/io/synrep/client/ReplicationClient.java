@@ -2,9 +2,14 @@ package io.synrep.client;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.synrep.protocol.Backoff;
+import io.synrep.protocol.Endpoint;
+import io.synrep.protocol.ErrorAnswer;
+import io.synrep.protocol.ErrorCode;
+import io.synrep.protocol.PollAnswer;
+import io.synrep.protocol.Position;
 import java.io.IOException;
 import java.net.URI;
-import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -18,7 +23,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.logging.Level;
@@ -45,7 +49,9 @@ import java.util.logging.Logger;
  * resync hook runs first, since that stream's rows in between were never seen, and the stream is polled from
  * {@link #position()} on. A relay without the catalog endpoint (404) is taken to serve every followed stream.
  *
- * <p>Errors (connection refused, 5xx, 503 with {@code Retry-After}) are retried with exponential backoff and jitter.
+ * <p>Errors (connection refused, 5xx, 503 with {@code Retry-After}) are retried with exponential backoff and jitter
+ * ({@link Backoff}, ±50 %). So are refusals (a wrong secret, a malformed request), which are also reported to
+ * {@link Builder#onRefused}: the relay's configuration may change, but a command-line reader may prefer to stop.
  * Thread-safe; one background thread per client; {@link #close()} stops it.
  */
 public final class ReplicationClient implements AutoCloseable {
@@ -57,12 +63,13 @@ public final class ReplicationClient implements AutoCloseable {
     private final TokenStore store;
     private final Runnable onResync;
     private final Consumer<Set<String>> onMissing;
+    private final Consumer<String> onResyncReason;
+    private final Consumer<Refusal> onRefused;
     private final ServedStreams served;
     private final String from;
     private final int limit;
     private final Duration pollTimeout;
-    private final Duration firstBackoff;
-    private final Duration maxBackoff;
+    private final Backoff backoff;
     private final HttpClient http;
     private final String authorization;
     private final Thread thread;
@@ -86,14 +93,15 @@ public final class ReplicationClient implements AutoCloseable {
         this.store = b.store;
         this.onResync = b.onResync;
         this.onMissing = b.onMissing;
+        this.onResyncReason = b.onResyncReason;
+        this.onRefused = b.onRefused;
         this.served = new ServedStreams(handlers.keySet());
         this.from = b.from;
         this.limit = b.limit;
         this.pollTimeout = b.pollTimeout;
-        this.firstBackoff = b.firstBackoff;
-        this.maxBackoff = b.maxBackoff;
+        this.backoff = new Backoff(b.firstBackoff.toMillis(), b.maxBackoff.toMillis(), 0.5);
         this.http = b.http != null ? b.http : HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-        this.authorization = b.bearerSecret == null ? null : "Bearer " + b.bearerSecret;
+        this.authorization = b.bearerSecret == null ? null : Endpoint.bearer(b.bearerSecret);
         this.thread = new Thread(this::loop, "synrep-reader");
         this.thread.setDaemon(true);
     }
@@ -193,8 +201,16 @@ public final class ReplicationClient implements AutoCloseable {
         }
     }
 
+    /**
+     * A request the relay refused with a status that retrying alone does not fix (a 4xx other than those the reader
+     * handles: 410, 429, 400 {@code M_POSITION_AHEAD}, a stream it does not serve, a catalog endpoint it lacks).
+     *
+     * @param errcode the answer's errcode, or null when it had none
+     * @param message what the reader says about it, including the status and the relay's error
+     */
+    public record Refusal(int status, String errcode, String message) {}
+
     private void loop() {
-        Duration backoff = firstBackoff;
         while (running) {
             try {
                 if (needCatalog) {
@@ -202,7 +218,7 @@ public final class ReplicationClient implements AutoCloseable {
                 }
                 Duration wait = pollOnce();
                 if (wait == null) {
-                    backoff = firstBackoff;
+                    backoff.reset();
                     continue;
                 }
                 sleep(wait);
@@ -224,16 +240,27 @@ public final class ReplicationClient implements AutoCloseable {
                 }
                 errors.incrementAndGet();
                 lastError = e.toString();
-                long jittered = (long) (backoff.toMillis() * (0.5 + ThreadLocalRandom.current().nextDouble()));
-                LOG.log(Level.FINE, "reader error, retrying in " + jittered + " ms", e);
+                if (e instanceof RefusedException r) {
+                    onRefused.accept(r.refusal);
+                }
+                long wait = backoff.nextDelayMillis();
+                LOG.log(Level.FINE, "reader error, retrying in " + wait + " ms", e);
                 try {
-                    sleep(Duration.ofMillis(jittered));
+                    sleep(Duration.ofMillis(wait));
                 } catch (InterruptedException ie) {
                     return;
                 }
-                Duration doubled = backoff.multipliedBy(2);
-                backoff = doubled.compareTo(maxBackoff) > 0 ? maxBackoff : doubled;
             }
+        }
+    }
+
+    /** A refused request: an {@link IllegalStateException} as before, carrying what {@link Builder#onRefused} gets. */
+    static final class RefusedException extends IllegalStateException {
+        final transient Refusal refusal;
+
+        RefusedException(Refusal refusal) {
+            super(refusal.message());
+            this.refusal = refusal;
         }
     }
 
@@ -249,7 +276,13 @@ public final class ReplicationClient implements AutoCloseable {
      * learns it is served again; it starts at {@link #position()}.
      */
     private void refreshCatalog() throws IOException, InterruptedException {
-        ServedStreams.Catalog answer = ServedStreams.fetch(http, relay, authorization);
+        ServedStreams.Catalog answer;
+        try {
+            answer = ServedStreams.fetch(http, relay, authorization);
+        } catch (ServedStreams.Refused e) {
+            onRefused.accept(e.refusal);
+            throw e;
+        }
         served.learn(answer);
         catalog = answer.name() != null ? answer.name() : answer.streams() == null ? "unknown" : "custom";
         Set<String> polled = served.polled();
@@ -287,19 +320,14 @@ public final class ReplicationClient implements AutoCloseable {
     /** One request; returns null to poll again at once, or how long to wait first. */
     private Duration pollOnce() throws IOException, InterruptedException {
         Tokens current = tokens;
-        StringBuilder q = new StringBuilder("/_synapse/replication?timeout=").append(pollTimeout.toMillis())
-                .append("&limit=").append(limit);
-        current.byStream().forEach((s, t) -> q.append('&').append(enc(s)).append('=').append(enc(t)));
-        if (current.epoch() != null) {
-            q.append("&epoch=").append(enc(current.epoch()));
-        }
-        HttpRequest.Builder request = HttpRequest.newBuilder(relay.resolve(q.toString()))
+        String path = Endpoint.pollPath(current.byStream(), pollTimeout.toMillis(), limit, current.epoch());
+        HttpRequest.Builder request = HttpRequest.newBuilder(relay.resolve(path))
                 .timeout(pollTimeout.plusSeconds(10)).GET();
         if (authorization != null) {
-            request.header("Authorization", authorization);
+            request.header(Endpoint.AUTHORIZATION_HEADER, authorization);
         }
         HttpResponse<byte[]> r = http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
-        String epoch = r.headers().firstValue("Synrep-Epoch").orElse(null);
+        String epoch = r.headers().firstValue(Endpoint.EPOCH_HEADER).orElse(null);
         int status = r.statusCode();
         if (status == 200) {
             answered(); // before the position is published: a caller seeing it also sees the reader following
@@ -307,21 +335,20 @@ public final class ReplicationClient implements AutoCloseable {
             return null;
         }
         JsonNode body = parseOrNull(r.body());
-        String errcode = body == null ? null : body.path("errcode").asText(null);
-        if (status == 410) {
+        String errcode = body == null ? null : body.path(ErrorAnswer.ERRCODE).asText(null);
+        String error = body == null ? null : body.path(ErrorAnswer.ERROR).asText(null);
+        if (status == ErrorCode.M_POSITION_TOO_OLD.status()) {
             answered();
-            resync(epoch, body == null ? null : body.path("earliest"));
+            resync(epoch, body == null ? null : body.path(ErrorAnswer.EARLIEST), error != null ? error : "HTTP " + status);
             return null;
         }
-        if (status == 400 && "M_POSITION_AHEAD".equals(errcode)) {
+        if (status == ErrorCode.M_POSITION_AHEAD.status() && ErrorCode.M_POSITION_AHEAD.is(errcode)) {
             // the relay's writer has not written our position: a restored or different database
-            LOG.warning("tokens are ahead of the relay's writer; resyncing from the oldest retained position");
             answered();
-            resync(epoch, null);
+            resync(epoch, null, "tokens are ahead of the relay's writer");
             return null;
         }
-        String unknown = status == 400 && body != null
-                ? ServedStreams.unknownStream(errcode, body.path("error").asText(null)) : null;
+        String unknown = status == 400 ? ErrorAnswer.unknownStreamIn(errcode, error) : null;
         if (unknown != null) {
             // the relay changed under us, or its catalog and its poll disagree: not polled again, whatever its
             // catalog says, until the relay could not be reached (the loop asks for the catalog before polling)
@@ -331,7 +358,7 @@ public final class ReplicationClient implements AutoCloseable {
         }
         if (status == 503 || status >= 500 || status == 429) {
             String what = "HTTP " + status + (errcode == null ? "" : " " + errcode);
-            long retry = r.headers().firstValueAsLong("Retry-After").orElse(0);
+            long retry = r.headers().firstValueAsLong(Endpoint.RETRY_AFTER_HEADER).orElse(0);
             if (retry <= 0) {
                 throw new IOException("relay answered " + what); // the loop counts it and backs off exponentially
             }
@@ -340,8 +367,8 @@ public final class ReplicationClient implements AutoCloseable {
             following = false;
             return Duration.ofSeconds(Math.min(retry, 60));
         }
-        throw new IllegalStateException("relay refused the request: HTTP " + status + " "
-                + new String(r.body(), StandardCharsets.UTF_8));
+        throw new RefusedException(new Refusal(status, errcode, "relay refused the request: HTTP " + status + " "
+                + new String(r.body(), StandardCharsets.UTF_8)));
     }
 
     private void answered() {
@@ -351,7 +378,7 @@ public final class ReplicationClient implements AutoCloseable {
 
     private void handle(Tokens sent, String epoch, JsonNode body) {
         if (sent.epoch() != null && epoch != null && !epoch.equals(sent.epoch())) {
-            resync(epoch, null);
+            resync(epoch, null, "epoch changed from " + sent.epoch() + " to " + epoch);
             return;
         }
         // A stream cut short by the limit resumes below the others. Hand over rows only up to the lowest position
@@ -361,7 +388,7 @@ public final class ReplicationClient implements AutoCloseable {
         long cutoff = Long.MAX_VALUE;
         for (Map.Entry<String, JsonNode> e : body.properties()) {
             if (sent.byStream().containsKey(e.getKey())) {
-                JsonNode position = e.getValue().path("position");
+                JsonNode position = e.getValue().path(PollAnswer.POSITION);
                 if (!position.isIntegralNumber()) {
                     throw new IllegalStateException("relay answered without a position for " + e.getKey());
                 }
@@ -375,17 +402,17 @@ public final class ReplicationClient implements AutoCloseable {
             String stream = e.getKey();
             JsonNode s = e.getValue();
             List<String> names = new ArrayList<>();
-            s.path("field_names").forEach(n -> names.add(n.asText()));
+            s.path(PollAnswer.FIELD_NAMES).forEach(n -> names.add(n.asText()));
             List<String> fields = List.copyOf(names);
-            for (JsonNode values : s.path("rows")) {
+            for (JsonNode values : s.path(PollAnswer.ROWS)) {
                 long position = values.path(0).asLong();
                 if (position <= cutoff) {
                     batch.add(new Row(stream, position, fields, values));
                 }
             }
             String held = sent.byStream().get(stream);
-            long reached = Math.min(s.path("position").asLong(), cutoff);
-            if (held != null && !held.equals("-1") && !held.equals("now")) {
+            long reached = Math.min(s.path(PollAnswer.POSITION).asLong(), cutoff);
+            if (held != null && !Position.isSymbolic(held)) {
                 reached = Math.max(reached, Long.parseLong(held)); // never move a stream back
             }
             next.put(stream, Long.toString(reached));
@@ -399,10 +426,12 @@ public final class ReplicationClient implements AutoCloseable {
         publish(new Tokens(epoch != null ? epoch : sent.epoch(), next));
     }
 
-    private void resync(String epoch, JsonNode earliest) {
+    /** @param why what made the reader resync, for the log and {@link Builder#onResyncReason} */
+    private void resync(String epoch, JsonNode earliest, String why) {
         resyncs.incrementAndGet();
-        String start = earliest != null && earliest.canConvertToLong() ? earliest.asText() : "-1";
-        LOG.warning("reader resync (epoch " + epoch + "): dropping caches, continuing from " + start);
+        String start = earliest != null && earliest.canConvertToLong() ? earliest.asText() : Position.OLDEST_TOKEN;
+        LOG.warning("reader resync (epoch " + epoch + "): " + why + "; dropping caches, continuing from " + start);
+        onResyncReason.accept(why + "; continuing from " + start);
         onResync.run();
         Map<String, String> next = new LinkedHashMap<>();
         for (String s : tokens.byStream().keySet()) {
@@ -428,10 +457,6 @@ public final class ReplicationClient implements AutoCloseable {
         }
     }
 
-    private static String enc(String s) {
-        return URLEncoder.encode(s, StandardCharsets.UTF_8);
-    }
-
     @Override
     public void close() {
         running = false;
@@ -450,7 +475,9 @@ public final class ReplicationClient implements AutoCloseable {
         private TokenStore store = TokenStore.inMemory();
         private Runnable onResync = () -> { };
         private Consumer<Set<String>> onMissing = missing -> { };
-        private String from = "now";
+        private Consumer<String> onResyncReason = why -> { };
+        private Consumer<Refusal> onRefused = refusal -> { };
+        private String from = Position.NOW_TOKEN;
         private int limit = 1000;
         private Duration pollTimeout = Duration.ofSeconds(30);
         private Duration firstBackoff = Duration.ofMillis(100);
@@ -480,17 +507,40 @@ public final class ReplicationClient implements AutoCloseable {
         }
 
         /**
-         * Runs on the reader thread whenever {@link ReplicationClient#missingStreams()} changes, with its new value,
-         * before the next poll; a stream served again has had the resync hook run first. For the slaved stores.
+         * Runs on the reader thread at each resync, just before the resync hook, with one line saying why and where
+         * reading continues (ending {@code "; continuing from " + token}). For readers that report to a person.
          */
-        Builder onMissingStreams(Consumer<Set<String>> hook) {
+        public Builder onResyncReason(Consumer<String> hook) {
+            this.onResyncReason = onResyncReason.andThen(Objects.requireNonNull(hook));
+            return this;
+        }
+
+        /**
+         * Runs on the reader thread when the relay refuses a request ({@link Refusal}), before the backoff wait; the
+         * reader keeps retrying. A command-line reader may close the client instead.
+         */
+        public Builder onRefused(Consumer<Refusal> hook) {
+            this.onRefused = onRefused.andThen(Objects.requireNonNull(hook));
+            return this;
+        }
+
+        /**
+         * Runs on the reader thread whenever {@link ReplicationClient#missingStreams()} changes, with its new value,
+         * before the next poll; a stream served again has had the resync hook run first.
+         */
+        public Builder onMissingStreams(Consumer<Set<String>> hook) {
             this.onMissing = onMissing.andThen(Objects.requireNonNull(hook));
             return this;
         }
 
-        /** The token streams start at when nothing was saved: {@code now} (default) or {@code -1}. */
+        /**
+         * The token streams start at when nothing was saved: {@code now} (default), {@code -1}, a position or an LSN
+         * ({@code X/Y}, kept as its position).
+         *
+         * @throws IllegalArgumentException when {@code token} is none of these
+         */
         public Builder from(String token) {
-            this.from = Objects.requireNonNull(token);
+            this.from = Position.canonicalToken(Objects.requireNonNull(token));
             return this;
         }
 
@@ -507,7 +557,11 @@ public final class ReplicationClient implements AutoCloseable {
             return this;
         }
 
+        /** Waits between failed requests: {@code first}, doubling up to {@code max}, each ±50 %. */
         public Builder backoff(Duration first, Duration max) {
+            if (first.isNegative() || max.compareTo(first) < 0) {
+                throw new IllegalArgumentException("backoff needs 0 <= first <= max, was " + first + ", " + max);
+            }
             this.firstBackoff = first;
             this.maxBackoff = max;
             return this;

@@ -2,6 +2,9 @@ package io.synrep.client;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.synrep.protocol.CatalogAnswer;
+import io.synrep.protocol.Endpoint;
+import io.synrep.protocol.ErrorAnswer;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -25,9 +28,7 @@ import java.util.Set;
  * <p>Not thread-safe: the reader thread owns it; what others read is published by {@link ReplicationClient}.
  */
 final class ServedStreams {
-    static final String PATH = "/_synapse/replication/catalog";
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String UNKNOWN_STREAM = "unknown stream '";
 
     /** A catalog answer: its name and stream names; both null when the relay has no catalog endpoint. */
     record Catalog(String name, Set<String> streams) {}
@@ -43,48 +44,65 @@ final class ServedStreams {
         this.handled = Collections.unmodifiableSet(new LinkedHashSet<>(handled));
     }
 
-    /** Asks the relay; IOException for an answer other than 200 or 404 (a relay older than the endpoint). */
+    /** A catalog request the relay refused with a 4xx (other than 404 and 429). */
+    static final class Refused extends IOException {
+        final transient ReplicationClient.Refusal refusal;
+
+        Refused(ReplicationClient.Refusal refusal) {
+            super(refusal.message());
+            this.refusal = refusal;
+        }
+    }
+
+    /**
+     * Asks the relay; IOException for an answer other than 200 or 404 (a relay older than the endpoint), {@link
+     * Refused} when that is a refusal.
+     */
     static Catalog fetch(HttpClient http, URI relay, String authorization) throws IOException, InterruptedException {
-        HttpRequest.Builder request = HttpRequest.newBuilder(relay.resolve(PATH)).timeout(Duration.ofSeconds(30)).GET();
+        HttpRequest.Builder request = HttpRequest.newBuilder(relay.resolve(Endpoint.CATALOG_PATH))
+                .timeout(Duration.ofSeconds(30)).GET();
         if (authorization != null) {
-            request.header("Authorization", authorization);
+            request.header(Endpoint.AUTHORIZATION_HEADER, authorization);
         }
         HttpResponse<byte[]> r = http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
-        if (r.statusCode() == 404) {
+        int status = r.statusCode();
+        if (status == 404) {
             return new Catalog(null, null);
         }
-        if (r.statusCode() != 200) {
-            throw new IOException("relay refused the catalog request: HTTP " + r.statusCode() + " "
-                    + new String(r.body(), StandardCharsets.UTF_8));
+        if (status != 200) {
+            String message = "relay refused the catalog request: HTTP " + status + " "
+                    + new String(r.body(), StandardCharsets.UTF_8);
+            if (status >= 400 && status < 500 && status != 429) {
+                JsonNode body = parseOrNull(r.body());
+                String errcode = body == null ? null : body.path(ErrorAnswer.ERRCODE).asText(null);
+                throw new Refused(new ReplicationClient.Refusal(status, errcode, message));
+            }
+            throw new IOException(message);
         }
         JsonNode body = JSON.readTree(r.body());
-        JsonNode streams = body == null ? null : body.get("streams");
+        JsonNode streams = body == null ? null : body.get(CatalogAnswer.STREAMS);
         if (streams == null || !streams.isArray()) {
             throw new IOException("relay answered the catalog request without a streams array");
         }
         Set<String> names = new LinkedHashSet<>();
         for (JsonNode s : streams) {
-            names.add(s.path("name").asText());
+            names.add(s.path(CatalogAnswer.NAME).asText());
         }
-        return new Catalog(body.path("catalog").asText(null), Collections.unmodifiableSet(names));
+        return new Catalog(body.path(CatalogAnswer.CATALOG).asText(null), Collections.unmodifiableSet(names));
+    }
+
+    private static JsonNode parseOrNull(byte[] body) {
+        try {
+            return JSON.readTree(body);
+        } catch (IOException e) {
+            return null;
+        }
     }
 
     /** Takes a catalog answer in. */
     void learn(Catalog catalog) {
         served = catalog.streams();
         name = catalog.name();
-    }
-
-    /**
-     * The stream a 400 {@code M_INVALID_PARAM} names as unknown to the relay, or null when {@code error} is another
-     * refusal.
-     */
-    static String unknownStream(String errcode, String error) {
-        if (!"M_INVALID_PARAM".equals(errcode) || error == null || !error.startsWith(UNKNOWN_STREAM)) {
-            return null;
-        }
-        int end = error.indexOf('\'', UNKNOWN_STREAM.length());
-        return end < 0 ? null : error.substring(UNKNOWN_STREAM.length(), end);
     }
 
     /**

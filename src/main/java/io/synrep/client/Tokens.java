@@ -1,5 +1,6 @@
 package io.synrep.client;
 
+import io.synrep.protocol.Position;
 import java.util.Map;
 
 /**
@@ -18,7 +19,7 @@ public record Tokens(String epoch, Map<String, String> byStream) {
     public long position() {
         long min = Long.MAX_VALUE;
         for (String t : byStream.values()) {
-            if (t.equals("-1") || t.equals("now")) {
+            if (Position.isSymbolic(t)) {
                 return -1;
             }
             min = Math.min(min, Long.parseLong(t));

@@ -2,6 +2,7 @@ package io.synrep.client;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.synrep.protocol.Position;
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -34,7 +35,7 @@ final class TokensJson {
         for (Map.Entry<String, JsonNode> e : n.get("tokens").properties()) {
             JsonNode v = e.getValue();
             String t = v.isIntegralNumber() && v.canConvertToLong() ? v.asText() : v.isTextual() ? v.asText() : null;
-            if (t == null || !(t.equals("now") || isLong(t))) {
+            if (t == null || !(t.equals(Position.NOW_TOKEN) || isLong(t))) {
                 throw new IOException("bad token for stream " + e.getKey() + ": " + v);
             }
             tokens.put(e.getKey(), t);

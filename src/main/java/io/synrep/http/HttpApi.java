@@ -1,7 +1,6 @@
 package io.synrep.http;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
@@ -9,7 +8,9 @@ import io.synrep.config.HttpConfig;
 import io.synrep.config.OpsConfig;
 import io.synrep.log.PositionTooOldException;
 import io.synrep.log.StreamLog;
-import java.nio.charset.StandardCharsets;
+import io.synrep.protocol.CatalogAnswer;
+import io.synrep.protocol.Endpoint;
+import io.synrep.protocol.ErrorCode;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -33,7 +34,8 @@ import org.slf4j.LoggerFactory;
 public final class HttpApi {
     private static final Logger LOG = LoggerFactory.getLogger(HttpApi.class);
     static final ObjectMapper JSON = new ObjectMapper();
-    public static final String EPOCH_HEADER = "Synrep-Epoch";
+    /** {@link Endpoint#EPOCH_HEADER}, on every answer. */
+    public static final String EPOCH_HEADER = Endpoint.EPOCH_HEADER;
     /**
      * Paths served without the auth secret: the health probes (they say no more than whether the relay streams and
      * its position) and the status page's HTML shell, which holds no data; the page asks for the secret when
@@ -102,8 +104,8 @@ public final class HttpApi {
             Listener.configure(c, config, OPEN_PATHS);
             c.http.asyncTimeout = config.maxTimeout() + 30_000;
             c.routes.before(ctx -> ctx.header(EPOCH_HEADER, status.epoch()));
-            c.routes.get("/_synapse/replication", poll::handle);
-            c.routes.get("/_synapse/replication/catalog", ctx -> ctx.contentType("application/json").result(catalog));
+            c.routes.get(Endpoint.PATH, poll::handle);
+            c.routes.get(Endpoint.CATALOG_PATH, ctx -> ctx.contentType("application/json").result(catalog));
             c.routes.get("/health", ctx -> health(ctx, status, log, poll));
             OpsRoutes.install(c, log, status, figures, ops, poll::waiting);
             c.routes.exception(ApiError.class, (e, ctx) -> error(ctx, e));
@@ -126,12 +128,12 @@ public final class HttpApi {
             c.routes.exception(Exception.class, (e, ctx) -> unexpected(ctx, e));
             c.routes.error(404, "*", ctx -> {
                 if (!isJson(ctx)) {
-                    error(ctx, new ApiError(404, "M_UNRECOGNIZED", "no such endpoint: " + ctx.method() + " " + ctx.path()));
+                    error(ctx, new ApiError(404, ErrorCode.M_UNRECOGNIZED, "no such endpoint: " + ctx.method() + " " + ctx.path()));
                 }
             });
             c.routes.error(405, "*", ctx -> {
                 if (!isJson(ctx)) {
-                    error(ctx, new ApiError(405, "M_UNRECOGNIZED", "method not allowed: " + ctx.method() + " " + ctx.path()));
+                    error(ctx, new ApiError(405, ErrorCode.M_UNRECOGNIZED, "method not allowed: " + ctx.method() + " " + ctx.path()));
                 }
             });
             c.events.serverStopped(() -> {
@@ -143,20 +145,12 @@ public final class HttpApi {
     }
 
     /**
-     * {@code {"catalog": NAME, "streams": [{"name": S, "field_names": ["position", ...]}, ...]}} in catalog order:
-     * what a reader asks before polling, so that it names only streams the relay serves. Fixed for the relay's
-     * life (the catalog is read once at start), hence encoded once.
+     * The {@link CatalogAnswer} a reader asks for before polling, so that it names only streams the relay serves.
+     * Fixed for the relay's life (the catalog is read once at start), hence encoded once.
      */
     private static byte[] catalogBody(String catalogName, Map<String, List<String>> fieldsByStream) {
-        ObjectNode body = JSON.createObjectNode();
-        body.put("catalog", catalogName == null || catalogName.isBlank() ? CUSTOM_CATALOG : catalogName);
-        ArrayNode streams = body.putArray("streams");
-        fieldsByStream.forEach((name, fields) -> {
-            ObjectNode s = streams.addObject().put("name", name);
-            ArrayNode names = s.putArray("field_names").add("position");
-            fields.forEach(names::add);
-        });
-        return body.toString().getBytes(StandardCharsets.UTF_8);
+        return CatalogAnswer.encode(catalogName == null || catalogName.isBlank() ? CUSTOM_CATALOG : catalogName,
+                fieldsByStream);
     }
 
     private static boolean isJson(Context ctx) {
@@ -187,18 +181,12 @@ public final class HttpApi {
     }
 
     static void error(Context ctx, ApiError e) {
-        ObjectNode body = JSON.createObjectNode();
-        body.put("errcode", e.errcode);
-        body.put("error", e.getMessage());
-        if (e.earliest != null) {
-            body.put("earliest", e.earliest);
-        }
-        ctx.status(e.status).contentType("application/json").result(body.toString());
+        ctx.status(e.status).contentType("application/json").result(e.json());
     }
 
     private static void unexpected(Context ctx, Throwable e) {
         LOG.error("unexpected error serving {} {}", ctx.method(), ctx.path(), e);
-        error(ctx, new ApiError(500, "M_UNKNOWN", "internal error: " + e.getClass().getSimpleName()));
+        error(ctx, new ApiError(ErrorCode.M_UNKNOWN, "internal error: " + e.getClass().getSimpleName()));
     }
 
     private static java.util.concurrent.ThreadFactory daemon(String name) {

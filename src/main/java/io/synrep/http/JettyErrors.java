@@ -1,7 +1,8 @@
 package io.synrep.http;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.ByteBuffer;
+import io.synrep.protocol.ErrorAnswer;
+import io.synrep.protocol.ErrorCode;
 import java.nio.charset.StandardCharsets;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.server.Request;
@@ -35,19 +36,17 @@ final class JettyErrors extends ErrorHandler {
         response.write(true, ByteBuffer.wrap(body), callback);
     }
 
-    static String errcode(int status) {
+    static ErrorCode errcode(int status) {
         return switch (status) {
-            case 413, 414, 431 -> "M_TOO_LARGE";
-            case 401 -> "M_MISSING_TOKEN";
-            default -> status >= 500 ? "M_UNKNOWN" : "M_UNRECOGNIZED";
+            case 413, 414, 431 -> ErrorCode.M_TOO_LARGE;
+            case 401 -> ErrorCode.M_MISSING_TOKEN;
+            default -> status >= 500 ? ErrorCode.M_UNKNOWN : ErrorCode.M_UNRECOGNIZED;
         };
     }
 
     private static byte[] body(int status, String reason) {
-        ObjectNode body = HttpApi.JSON.createObjectNode();
-        body.put("errcode", errcode(status));
         String text = reason == null || reason.isBlank() ? "HTTP " + status : reason;
-        body.put("error", "request rejected: " + PollRequest.shorten(text));
-        return body.toString().getBytes(StandardCharsets.UTF_8);
+        return ErrorAnswer.json(errcode(status), "request rejected: " + PollRequest.shorten(text))
+                .getBytes(StandardCharsets.UTF_8);
     }
 }

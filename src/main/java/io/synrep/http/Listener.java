@@ -1,10 +1,12 @@
 package io.synrep.http;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 import io.javalin.http.HandlerType;
 import io.synrep.config.HttpConfig;
+import io.synrep.protocol.Endpoint;
+import io.synrep.protocol.ErrorAnswer;
+import io.synrep.protocol.ErrorCode;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.security.KeyStore;
@@ -33,8 +35,8 @@ import org.eclipse.jetty.util.ssl.SslContextFactory;
  * is closed, which frees its thread and buffers.
  */
 public final class Listener {
-    private static final String AUTHORIZATION = "Authorization";
-    private static final String BEARER = "Bearer ";
+    private static final String AUTHORIZATION = Endpoint.AUTHORIZATION_HEADER;
+    private static final String BEARER = Endpoint.BEARER;
 
     private Listener() {}
 
@@ -82,45 +84,44 @@ public final class Listener {
         if (ctx.method() == HandlerType.HEAD) {
             // Javalin would answer HEAD for any GET route with an empty 200, without running it: every endpoint is
             // GET only, so say so
-            reject(ctx, 405, "M_UNRECOGNIZED", "method not allowed: HEAD (use GET)");
+            reject(ctx, 405, ErrorCode.M_UNRECOGNIZED, "method not allowed: HEAD (use GET)");
             return;
         }
         if (config.auth() != null && !openPaths.contains(ctx.path())) {
             Enumeration<String> headers = ctx.req().getHeaders(AUTHORIZATION);
             String presented = headers.hasMoreElements() ? headers.nextElement() : null;
             if (presented == null) {
-                unauthorized(ctx, "M_MISSING_TOKEN", "this endpoint needs the header 'Authorization: Bearer <secret>'");
+                unauthorized(ctx, ErrorCode.M_MISSING_TOKEN, "this endpoint needs the header 'Authorization: Bearer <secret>'");
                 return;
             }
             if (headers.hasMoreElements()) {
-                unauthorized(ctx, "M_MISSING_TOKEN", "give one Authorization header, not several");
+                unauthorized(ctx, ErrorCode.M_MISSING_TOKEN, "give one Authorization header, not several");
                 return;
             }
             if (!presented.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
-                unauthorized(ctx, "M_MISSING_TOKEN", "the Authorization header must be 'Bearer <secret>'");
+                unauthorized(ctx, ErrorCode.M_MISSING_TOKEN, "the Authorization header must be 'Bearer <secret>'");
                 return;
             }
             if (!config.auth().matches(presented.substring(BEARER.length()).trim())) {
-                unauthorized(ctx, "M_UNKNOWN_TOKEN", "the bearer secret is not the one this server was given");
+                unauthorized(ctx, ErrorCode.M_UNKNOWN_TOKEN, "the bearer secret is not the one this server was given");
                 return;
             }
         }
         String query = ctx.req().getQueryString();
         if (query != null && query.length() > config.maxQueryLength()) {
-            reject(ctx, 414, "M_TOO_LARGE", "the query string has " + query.length() + " characters; at most "
+            reject(ctx, 414, ErrorCode.M_TOO_LARGE, "the query string has " + query.length() + " characters; at most "
                     + config.maxQueryLength() + " are accepted");
         }
     }
 
-    private static void unauthorized(Context ctx, String errcode, String message) {
+    private static void unauthorized(Context ctx, ErrorCode errcode, String message) {
         ctx.header("WWW-Authenticate", "Bearer realm=\"synrep\"");
         reject(ctx, 401, errcode, message);
     }
 
     /** Answers with a JSON error and skips the routes. */
-    private static void reject(Context ctx, int status, String errcode, String message) {
-        ObjectNode body = HttpApi.JSON.createObjectNode().put("errcode", errcode).put("error", message);
-        ctx.status(status).contentType("application/json").result(body.toString());
+    private static void reject(Context ctx, int status, ErrorCode errcode, String message) {
+        ctx.status(status).contentType("application/json").result(ErrorAnswer.json(errcode, message));
         ctx.skipRemainingHandlers();
     }
 

@@ -11,7 +11,7 @@ import java.util.function.IntSupplier;
  * per-response metrics, into an app that {@link HttpApi} is building.
  */
 final class OpsRoutes {
-    static final String REPLICATION = "/_synapse/replication";
+    static final String REPLICATION = io.synrep.protocol.Endpoint.PATH;
 
     private OpsRoutes() {}
 

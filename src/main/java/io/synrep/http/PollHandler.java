@@ -5,9 +5,10 @@ import io.synrep.config.HttpConfig;
 import io.synrep.log.Page;
 import io.synrep.log.PositionTooOldException;
 import io.synrep.log.StreamLog;
+import io.synrep.protocol.Endpoint;
+import io.synrep.protocol.ErrorCode;
+import io.synrep.protocol.PollAnswer;
 import io.synrep.protocol.Position;
-import io.synrep.protocol.RowEncoder;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -53,13 +54,7 @@ final class PollHandler {
         this.responder = responder;
         this.clock = clock;
         Map<String, byte[]> names = new HashMap<>();
-        RowEncoder enc = new RowEncoder();
-        fieldsByStream.forEach((stream, fields) -> {
-            List<String> all = new ArrayList<>();
-            all.add("position");
-            all.addAll(fields);
-            names.put(stream, enc.encodeValue(all));
-        });
+        fieldsByStream.forEach((stream, fields) -> names.put(stream, PollAnswer.fieldNames(fields)));
         this.fieldNames = Map.copyOf(names);
     }
 
@@ -83,13 +78,13 @@ final class PollHandler {
     void handle(Context ctx) {
         PollRequest req = PollRequest.parse(ctx.queryParamMap(), log.streams(), config);
         if (!log.isStarted()) {
-            ctx.header("Retry-After", "1");
-            throw new ApiError(503, "M_NOT_READY", "the relay has not started capturing yet; retry shortly");
+            ctx.header(Endpoint.RETRY_AFTER_HEADER, "1");
+            throw new ApiError(ErrorCode.M_NOT_READY, "the relay has not started capturing yet; retry shortly");
         }
         if (req.epoch() != null) {
             String current = status.epoch();
             if (!req.epoch().equals(current)) {
-                throw new ApiError(410, "M_POSITION_TOO_OLD", "epoch '" + PollRequest.shorten(req.epoch())
+                throw new ApiError(ErrorCode.M_POSITION_TOO_OLD, "epoch '" + PollRequest.shorten(req.epoch())
                         + "' is not the current WAL history (" + current + "); drop caches and continue from earliest",
                         log.horizon());
             }
@@ -102,8 +97,8 @@ final class PollHandler {
         }
         if (waiting.incrementAndGet() > config.maxWaiting()) {
             waiting.decrementAndGet();
-            ctx.header("Retry-After", "1");
-            throw new ApiError(503, "M_LIMIT_EXCEEDED", "too many waiting requests (" + config.maxWaiting()
+            ctx.header(Endpoint.RETRY_AFTER_HEADER, "1");
+            throw new ApiError(ErrorCode.M_LIMIT_EXCEEDED, "too many waiting requests (" + config.maxWaiting()
                     + "); retry later");
         }
         long deadline = clock.getAsLong() + req.timeoutMillis();
@@ -190,7 +185,7 @@ final class PollHandler {
             if (t > head) {
                 OptionalLong writer = status.writerPosition(t);
                 if (writer.isPresent() && t > writer.getAsLong()) {
-                    throw new ApiError(400, "M_POSITION_AHEAD", "token " + t + " (" + Position.formatLsn(t)
+                    throw new ApiError(ErrorCode.M_POSITION_AHEAD, "token " + t + " (" + Position.formatLsn(t)
                             + ") for stream " + e.getKey() + " is ahead of anything the writer has written ("
                             + writer.getAsLong() + ")");
                 }
@@ -209,12 +204,12 @@ final class PollHandler {
     }
 
     static ApiError tooOld(PositionTooOldException e) {
-        return new ApiError(410, "M_POSITION_TOO_OLD", e.getMessage() + "; drop caches and continue from earliest",
+        return new ApiError(ErrorCode.M_POSITION_TOO_OLD, e.getMessage() + "; drop caches and continue from earliest",
                 e.earliest());
     }
 
     private void respond(Context ctx, StreamLog.Snapshot snap, PollRequest req, Map<String, Long> resolved) {
-        ctx.header(HttpApi.EPOCH_HEADER, status.epoch()); // again: the epoch may have changed while it was parked
+        ctx.header(Endpoint.EPOCH_HEADER, status.epoch()); // again: the epoch may have changed while it was parked
         Map<String, Page> pages = snap.pages();
         for (Map.Entry<String, Long> e : req.tokens().entrySet()) {
             long given = e.getValue();
@@ -228,14 +223,7 @@ final class PollHandler {
         }
         byte[] meta = null;
         if (req.metaStream()) {
-            StringBuilder sb = new StringBuilder("{\"position\":").append(snap.head())
-                    .append(",\"field_names\":[\"name\",\"position\"],\"rows\":[");
-            boolean first = true;
-            for (String s : log.streams()) {
-                sb.append(first ? "" : ",").append("[\"").append(s).append("\",").append(snap.head()).append(']');
-                first = false;
-            }
-            meta = sb.append("]}").toString().getBytes(StandardCharsets.UTF_8);
+            meta = PollAnswer.metaStream(snap.head(), log.streams());
         }
         responses.incrementAndGet();
         ctx.status(200).contentType("application/json");

@@ -1,6 +1,8 @@
 package io.synrep.http;
 
 import io.synrep.config.HttpConfig;
+import io.synrep.protocol.Endpoint;
+import io.synrep.protocol.ErrorAnswer;
 import io.synrep.protocol.Position;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -13,9 +15,6 @@ import java.util.Set;
  * the reader's tokens belong to (null when it did not say).
  */
 record PollRequest(Map<String, Long> tokens, long timeoutMillis, int limit, boolean metaStream, String epoch) {
-    static final String META = "streams";
-    static final String EPOCH = "epoch";
-
     static PollRequest parse(Map<String, List<String>> query, Set<String> streams, HttpConfig config) {
         Map<String, Long> tokens = new LinkedHashMap<>();
         long timeout = config.defaultTimeout();
@@ -30,29 +29,29 @@ record PollRequest(Map<String, Long> tokens, long timeoutMillis, int limit, bool
             }
             String value = values.get(0);
             switch (key) {
-                case "timeout" -> timeout = Math.min(parseNonNegative(key, value), config.maxTimeout());
-                case "limit" -> {
+                case Endpoint.TIMEOUT -> timeout = Math.min(parseNonNegative(key, value), config.maxTimeout());
+                case Endpoint.LIMIT -> {
                     long l = parseNonNegative(key, value);
                     if (l < 1) {
                         throw ApiError.invalid("limit must be >= 1, was " + l);
                     }
                     limit = (int) Math.min(l, config.maxLimit());
                 }
-                case META -> {
-                    if (!value.equals("-1")) {
+                case Endpoint.META_STREAM -> {
+                    if (!value.equals(Position.OLDEST_TOKEN)) {
                         throw ApiError.invalid("streams must be -1 (return the meta stream), was '" + shorten(value) + "'");
                     }
                     meta = true;
                 }
-                case EPOCH -> {
+                case Endpoint.EPOCH -> {
                     if (value.isEmpty() || value.length() > 200) {
-                        throw ApiError.invalid("epoch must be the Synrep-Epoch value a response carried");
+                        throw ApiError.invalid("epoch must be the " + Endpoint.EPOCH_HEADER + " value a response carried");
                     }
                     epoch = value;
                 }
                 default -> {
                     if (!streams.contains(key)) {
-                        throw ApiError.invalid("unknown stream '" + shorten(key) + "'; known streams: " + streams);
+                        throw ApiError.invalid(ErrorAnswer.unknownStream(key, streams));
                     }
                     try {
                         tokens.put(key, Position.parseToken(value));

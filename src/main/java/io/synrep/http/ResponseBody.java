@@ -1,6 +1,8 @@
 package io.synrep.http;
 
 import io.synrep.log.Page;
+import io.synrep.protocol.Endpoint;
+import io.synrep.protocol.PollAnswer;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.EOFException;
@@ -8,14 +10,13 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.ref.Cleaner;
 import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
 /**
- * The JSON of a poll response, produced lazily as the server writes it: rows are pre-encoded tails, so a
- * page of any size is copied out in small pieces without building the whole body in memory.
+ * The JSON of a poll response ({@link PollAnswer}), produced lazily as the server writes it: rows are pre-encoded
+ * tails, so a page of any size is copied out in small pieces without building the whole body in memory.
  */
 final class ResponseBody extends InputStream {
     private final List<Object> parts = new ArrayList<>();
@@ -32,36 +33,26 @@ final class ResponseBody extends InputStream {
     private final Cleaner.Cleanable cleanup;
 
     ResponseBody(Map<String, Page> pages, Map<String, byte[]> fieldNamesJson, byte[] metaJson) {
-        StringBuilder head = new StringBuilder("{");
+        parts.add(PollAnswer.open());
         boolean first = true;
         for (Page p : pages.values()) {
-            head.append(first ? "" : ",").append('"').append(p.stream()).append("\":{\"position\":")
-                    .append(p.position()).append(",\"field_names\":");
+            parts.add(PollAnswer.streamStart(first, p.stream(), p.position()));
             first = false;
-            parts.add(ascii(head));
-            head.setLength(0);
             parts.add(fieldNamesJson.get(p.stream()));
-            parts.add(ascii(new StringBuilder(",\"rows\":[")));
+            parts.add(PollAnswer.rowsStart());
             parts.add(p);
-            head.append("]}");
+            parts.add(PollAnswer.streamEnd());
         }
         if (metaJson != null) {
-            head.append(first ? "" : ",").append("\"").append(PollRequest.META).append("\":");
-            parts.add(ascii(head));
-            head.setLength(0);
+            parts.add(PollAnswer.member(first, Endpoint.META_STREAM));
             parts.add(metaJson);
         }
-        head.append('}');
-        parts.add(ascii(head));
+        parts.add(PollAnswer.close());
         releaser = new Releaser(List.copyOf(pages.values()));
         cleanup = CLEANER.register(this, releaser);
     }
 
     private static final Cleaner CLEANER = Cleaner.create();
-
-    private static byte[] ascii(StringBuilder sb) {
-        return sb.toString().getBytes(StandardCharsets.UTF_8);
-    }
 
     @Override
     public int read() {
@@ -158,20 +149,14 @@ final class ResponseBody extends InputStream {
     private byte[] positionBytes(long position) {
         if (lastPositionBytes == null || position != lastPosition) {
             lastPosition = position;
-            lastPositionBytes = Long.toString(position).getBytes(StandardCharsets.US_ASCII);
+            lastPositionBytes = PollAnswer.position(position);
         }
         return lastPositionBytes;
     }
 
     private void row(byte[] pos, byte[] tail) {
-        if (!firstRow) {
-            chunk.write(',');
-        }
+        PollAnswer.writeRow(chunk, firstRow, pos, tail);
         firstRow = false;
-        chunk.write('[');
-        chunk.write(pos, 0, pos.length);
-        chunk.write(tail, 0, tail.length);
-        chunk.write(']');
     }
 
     /** Releases the spilled rows this body kept alive; called by the server when the response is done. */

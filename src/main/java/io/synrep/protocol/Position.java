@@ -11,6 +11,10 @@ public final class Position {
     public static final long OLDEST = -1L;
     /** Marker returned by {@link #parseToken} for the token {@code now}. */
     public static final long NOW = Long.MIN_VALUE;
+    /** The token for {@link #OLDEST}. */
+    public static final String OLDEST_TOKEN = "-1";
+    /** The token for {@link #NOW}: the position the relay stands at when the request arrives. */
+    public static final String NOW_TOKEN = "now";
 
     private Position() {}
 
@@ -24,10 +28,10 @@ public final class Position {
         if (token == null || token.isEmpty()) {
             throw new IllegalArgumentException("empty token");
         }
-        if (token.equals("now")) {
+        if (token.equals(NOW_TOKEN)) {
             return NOW;
         }
-        if (token.equals("-1")) {
+        if (token.equals(OLDEST_TOKEN)) {
             return OLDEST;
         }
         if (token.indexOf('/') >= 0) {
@@ -46,6 +50,26 @@ public final class Position {
             throw new IllegalArgumentException("token " + value + " is negative; only -1 has a meaning");
         }
         return value;
+    }
+
+    /** The token for a value {@link #parseToken} returns: {@code now}, {@code -1} or the decimal position. */
+    public static String formatToken(long parsed) {
+        return parsed == NOW ? NOW_TOKEN : Long.toString(parsed);
+    }
+
+    /**
+     * A token in the form readers keep and send: {@code now}, {@code -1} or a decimal position (an LSN is
+     * converted).
+     *
+     * @throws IllegalArgumentException as {@link #parseToken}
+     */
+    public static String canonicalToken(String token) {
+        return formatToken(parseToken(token));
+    }
+
+    /** Whether {@code token} is {@code -1} or {@code now}: it names no position yet. */
+    public static boolean isSymbolic(String token) {
+        return OLDEST_TOKEN.equals(token) || NOW_TOKEN.equals(token);
     }
 
     /** Parses PostgreSQL's {@code X/Y} LSN text (each half hexadecimal, at most 8 digits). */

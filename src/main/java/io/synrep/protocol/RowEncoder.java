@@ -39,6 +39,33 @@ public final class RowEncoder {
         return Arrays.copyOf(buf, len);
     }
 
+    /**
+     * The tail of a row from its fields encoded one by one ({@link #encodeValue}); a null field is JSON
+     * {@code null}. For rows whose fields are filled in separately (joins).
+     */
+    public static byte[] joinTail(byte[][] fields) {
+        int size = 0;
+        for (byte[] f : fields) {
+            size += 1 + (f == null ? NULL.length : f.length);
+        }
+        byte[] tail = new byte[size];
+        int at = 0;
+        for (byte[] f : fields) {
+            tail[at++] = ',';
+            byte[] v = f == null ? NULL : f;
+            System.arraycopy(v, 0, tail, at, v.length);
+            at += v.length;
+        }
+        return tail;
+    }
+
+    /** Whether {@code encoded} is the encoding of a null value. */
+    public static boolean isNull(byte[] encoded) {
+        return Arrays.equals(encoded, NULL);
+    }
+
+    private static final byte[] NULL = {'n', 'u', 'l', 'l'};
+
     private void value(Object v) {
         if (v == null) {
             ascii("null");

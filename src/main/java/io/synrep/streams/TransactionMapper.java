@@ -310,22 +310,8 @@ public final class TransactionMapper<T> {
                 fields[j.valueFields[c]] = found[c];
             }
         }
-        int size = 0;
-        for (byte[] f : fields) {
-            size += 1 + (f == null ? 4 : f.length);
-        }
-        byte[] tail = new byte[size];
-        int at = 0;
-        for (byte[] f : fields) {
-            tail[at++] = ',';
-            byte[] v = f == null ? NULL : f;
-            System.arraycopy(v, 0, tail, at, v.length);
-            at += v.length;
-        }
-        return tail;
+        return RowEncoder.joinTail(fields);
     }
-
-    private static final byte[] NULL = "null".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
     /**
      * Join keys compare by their JSON encoding, so an int and a bigint of the same value match. A key with a SQL
@@ -334,7 +320,7 @@ public final class TransactionMapper<T> {
     private static String key(byte[][] parts) {
         StringBuilder sb = parts.length == 1 ? null : new StringBuilder();
         for (byte[] p : parts) {
-            if (p == null || java.util.Arrays.equals(p, NULL)) {
+            if (p == null || RowEncoder.isNull(p)) {
                 return null;
             }
             if (sb == null) {

@@ -34,6 +34,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Readers of a relay that requires a secret over HTTPS: the reader library and {@code tail}. */
+@org.junit.jupiter.api.Timeout(60) // a tail that should have stopped would otherwise run for ever
 class SecuredReadersTest {
     private static final String SECRET = "readers-secret-0123456789abcdef";
 
@@ -122,6 +123,13 @@ class SecuredReadersTest {
         String message = refusedErr.toString(StandardCharsets.UTF_8);
         assertTrue(message.contains("401") && message.contains("--relay-secret-file"), message);
         assertTrue(!message.contains(SECRET), message);
+
+        // with the streams named, tail does not ask for the stream list: the reader's own refused request ends it
+        ByteArrayOutputStream namedErr = new ByteArrayOutputStream();
+        assertEquals(1, tail(new ByteArrayOutputStream(), namedErr, "--streams", "receipts"),
+                "no secret, streams named: a clear failure, not a retry loop");
+        String named = namedErr.toString(StandardCharsets.UTF_8);
+        assertTrue(named.contains("401 M_MISSING_TOKEN") && named.contains("--relay-secret-file"), named);
 
         Files.writeString(secretFile, "short\n");
         ByteArrayOutputStream shortErr = new ByteArrayOutputStream();

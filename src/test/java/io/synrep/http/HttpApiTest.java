@@ -13,6 +13,8 @@ import io.synrep.config.HttpConfig;
 import io.synrep.config.RetentionConfig;
 import io.synrep.log.StreamLog;
 import io.synrep.log.Transaction;
+import io.synrep.protocol.Endpoint;
+import io.synrep.protocol.ErrorAnswer;
 import io.synrep.protocol.RowEncoder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -94,7 +96,7 @@ class HttpApiTest {
     /** A checked response: status, parsed JSON body and headers. */
     record Reply(int status, JsonNode body, HttpResponse<String> raw) {
         String errcode() {
-            return body.path("errcode").asText(null);
+            return body.path(ErrorAnswer.ERRCODE).asText(null);
         }
     }
 
@@ -144,11 +146,11 @@ class HttpApiTest {
     }
 
     private Reply poll(String query) {
-        return send(request("/_synapse/replication?" + query));
+        return send(request(Endpoint.PATH + "?" + query));
     }
 
     private CompletableFuture<Reply> pollAsync(String query) {
-        return client.sendAsync(request("/_synapse/replication?" + query), HttpResponse.BodyHandlers.ofString())
+        return client.sendAsync(request(Endpoint.PATH + "?" + query), HttpResponse.BodyHandlers.ofString())
                 .thenApply(HttpApiTest::check);
     }
 

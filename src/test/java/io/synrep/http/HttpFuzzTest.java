@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.synrep.config.HttpConfig;
 import io.synrep.config.Secret;
+import io.synrep.protocol.Endpoint;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -262,7 +263,7 @@ class HttpFuzzTest {
     private static String rows(JsonNode body, FuzzOracle.Poll poll, long appendedBefore, long appendedAfter) {
         Set<String> allowed = new TreeSet<>(poll.tokens().keySet());
         if (poll.meta()) {
-            allowed.add(PollRequest.META);
+            allowed.add(Endpoint.META_STREAM);
         }
         for (var it = body.fieldNames(); it.hasNext(); ) {
             String name = it.next();
@@ -271,7 +272,7 @@ class HttpFuzzTest {
             }
         }
         if (poll.meta()) {
-            JsonNode meta = body.path(PollRequest.META);
+            JsonNode meta = body.path(Endpoint.META_STREAM);
             long p = meta.path("position").asLong(-1);
             if (p < appendedBefore || p > appendedAfter) {
                 return "meta stream at " + p + ", outside " + appendedBefore + ".." + appendedAfter;

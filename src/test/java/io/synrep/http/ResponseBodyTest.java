@@ -13,6 +13,7 @@ import io.synrep.log.Page;
 import io.synrep.log.StreamLog;
 import io.synrep.log.Transaction;
 import io.synrep.capture.TransactionBuffer;
+import io.synrep.protocol.Endpoint;
 import io.synrep.protocol.RowEncoder;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -225,7 +226,7 @@ class ResponseBodyTest {
         try (ResponseBody body = body(meta)) {
             root = JSON.readTree(readInPieces(body, 7));
         }
-        assertEquals(JSON.readTree(meta), root.get(PollRequest.META));
+        assertEquals(JSON.readTree(meta), root.get(Endpoint.META_STREAM));
         assertEquals(SPILLED_EVENTS + 2, root.get("events").get("rows").size());
     }
 

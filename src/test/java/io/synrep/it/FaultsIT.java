@@ -63,7 +63,7 @@ import org.junit.jupiter.api.Timeout;
  */
 class FaultsIT {
     static final ObjectMapper JSON = new ObjectMapper();
-    static final String EPOCH_HEADER = "Synrep-Epoch";
+    static final String EPOCH_HEADER = io.synrep.protocol.Endpoint.EPOCH_HEADER;
     static final List<String> STREAMS = List.of("events", "device_lists");
     static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 

@@ -2,6 +2,8 @@ package io.synrep.it;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.synrep.protocol.Endpoint;
+import io.synrep.protocol.PollAnswer;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -41,7 +43,7 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 final class KeepingReader implements AutoCloseable {
     static final ObjectMapper JSON = new ObjectMapper();
-    static final String EPOCH_HEADER = "Synrep-Epoch";
+    static final String EPOCH_HEADER = Endpoint.EPOCH_HEADER;
     private static final long RETRY_PAUSE_MS = 100;
 
     /** One received row. */
@@ -123,10 +125,8 @@ final class KeepingReader implements AutoCloseable {
     }
 
     private HttpRequest request(String at, Map<String, String> sent) {
-        StringBuilder q = new StringBuilder(at).append("/_synapse/replication?limit=").append(limit)
-                .append("&timeout=").append(timeoutMs);
-        sent.forEach((s, t) -> q.append('&').append(s).append('=').append(t));
-        return HttpRequest.newBuilder(URI.create(q.toString())).timeout(Duration.ofMillis(timeoutMs + 30_000)).build();
+        String q = at + Endpoint.pollPath(sent, timeoutMs, limit, null);
+        return HttpRequest.newBuilder(URI.create(q)).timeout(Duration.ofMillis(timeoutMs + 30_000)).build();
     }
 
     /** Checks one response against the tokens it was asked with, then records its rows and new tokens. */
@@ -151,10 +151,10 @@ final class KeepingReader implements AutoCloseable {
             }
             // -1 and now have no numeric lower bound; after the first answer every token is a position
             Long token = numeric(sent.get(stream));
-            int tagIndex = fieldIndex(e.getValue().get("field_names"), tagFields.get(stream));
+            int tagIndex = fieldIndex(e.getValue().get(PollAnswer.FIELD_NAMES), tagFields.get(stream));
             List<Received> received = new ArrayList<>();
             long last = Long.MIN_VALUE;
-            for (JsonNode row : e.getValue().get("rows")) {
+            for (JsonNode row : e.getValue().get(PollAnswer.ROWS)) {
                 long p = row.get(0).asLong();
                 if (token != null && p <= token) {
                     throw new AssertionError(stream + ": row at position " + p + " re-delivered to a reader at token "
@@ -169,7 +169,7 @@ final class KeepingReader implements AutoCloseable {
                 received.add(new Received(p, tag(row.get(tagIndex).asText()),
                         JSON.writeValueAsString(fields.subList(1, fields.size()))));
             }
-            long position = e.getValue().get("position").asLong();
+            long position = e.getValue().get(PollAnswer.POSITION).asLong();
             if (token != null && position < token) {
                 throw new AssertionError(stream + ": token moved backwards from " + token + " to " + position);
             }

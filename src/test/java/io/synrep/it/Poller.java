@@ -2,6 +2,8 @@ package io.synrep.it;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.synrep.protocol.Endpoint;
+import io.synrep.protocol.PollAnswer;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -46,10 +48,8 @@ public final class Poller {
 
     /** One request; returns the HTTP status. Rows and tokens are updated on 200. */
     public int poll(int limit, long timeoutMs) throws IOException, InterruptedException {
-        StringBuilder q = new StringBuilder(base).append("/_synapse/replication?limit=").append(limit)
-                .append("&timeout=").append(timeoutMs);
-        tokens.forEach((s, t) -> q.append('&').append(s).append('=').append(t));
-        HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(URI.create(q.toString()))
+        String q = base + Endpoint.pollPath(tokens, timeoutMs, limit, null);
+        HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(URI.create(q))
                 .timeout(Duration.ofMillis(timeoutMs + 60_000)).build(), HttpResponse.BodyHandlers.ofByteArray());
         if (r.statusCode() != 200) {
             return r.statusCode();
@@ -61,10 +61,10 @@ public final class Poller {
             String stream = e.getKey();
             JsonNode s = e.getValue();
             List<String> names = new ArrayList<>();
-            s.get("field_names").forEach(n -> names.add(n.asText()));
+            s.get(PollAnswer.FIELD_NAMES).forEach(n -> names.add(n.asText()));
             fieldNames.put(stream, names);
             long last = rows.get(stream).isEmpty() ? Long.MIN_VALUE : rows.get(stream).get(rows.get(stream).size() - 1).get(0).asLong();
-            for (JsonNode row : s.get("rows")) {
+            for (JsonNode row : s.get(PollAnswer.ROWS)) {
                 long p = row.get(0).asLong();
                 if (p < last) {
                     throw new AssertionError(stream + ": position went backwards: " + p + " after " + last);
@@ -72,8 +72,8 @@ public final class Poller {
                 last = p;
                 rows.get(stream).add(row);
             }
-            long resume = s.get("position").asLong();
-            if (!s.get("rows").isEmpty() && resume < last) {
+            long resume = s.get(PollAnswer.POSITION).asLong();
+            if (!s.get(PollAnswer.ROWS).isEmpty() && resume < last) {
                 throw new AssertionError(stream + ": resume position " + resume + " below last row " + last);
             }
             tokens.put(stream, Long.toString(resume));

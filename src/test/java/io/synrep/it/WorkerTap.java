@@ -3,6 +3,10 @@ package io.synrep.it;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.synrep.client.SlavedStores;
+import io.synrep.protocol.Endpoint;
+import io.synrep.protocol.ErrorAnswer;
+import io.synrep.protocol.PollAnswer;
+import io.synrep.protocol.Position;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -95,13 +99,13 @@ final class WorkerTap implements AutoCloseable {
     }
 
     private void pollOnce() throws IOException, InterruptedException {
-        StringBuilder q = new StringBuilder(base).append("/_synapse/replication?timeout=500&limit=1000");
+        String q;
         synchronized (this) {
-            tokens.forEach((s, t) -> q.append('&').append(s).append('=').append(t));
+            q = base + Endpoint.pollPath(tokens, 500, 1000, null);
         }
-        HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(URI.create(q.toString()))
+        HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(URI.create(q))
                 .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofByteArray());
-        String e = r.headers().firstValue("Synrep-Epoch").orElse(null);
+        String e = r.headers().firstValue(Endpoint.EPOCH_HEADER).orElse(null);
         if (r.statusCode() == 410) {
             JsonNode body = JSON.readTree(r.body());
             if (!followResyncs) {
@@ -109,7 +113,7 @@ final class WorkerTap implements AutoCloseable {
             }
             synchronized (this) {
                 resyncs++;
-                String earliest = body.path("earliest").asText("-1");
+                String earliest = body.path(ErrorAnswer.EARLIEST).asText(Position.OLDEST_TOKEN);
                 tokens.replaceAll((s, t) -> earliest);
                 epoch = e;
                 epochs.add(e);
@@ -143,10 +147,10 @@ final class WorkerTap implements AutoCloseable {
                     continue;
                 }
                 List<String> names = new ArrayList<>();
-                s.getValue().path("field_names").forEach(n -> names.add(n.asText()));
+                s.getValue().path(PollAnswer.FIELD_NAMES).forEach(n -> names.add(n.asText()));
                 List<String> fields = List.copyOf(names);
                 long token = tokenValue(tokens.get(stream));
-                for (JsonNode row : s.getValue().path("rows")) {
+                for (JsonNode row : s.getValue().path(PollAnswer.ROWS)) {
                     long p = row.path(0).asLong();
                     if (p <= token) {
                         throw new AssertionError(stream + ": row at " + p + " not after the token " + token);
@@ -155,7 +159,7 @@ final class WorkerTap implements AutoCloseable {
                     rows.add(received);
                     newest.set(received);
                 }
-                tokens.put(stream, s.getValue().path("position").asText());
+                tokens.put(stream, s.getValue().path(PollAnswer.POSITION).asText());
             }
             notifyAll();
         }
@@ -186,15 +190,15 @@ final class WorkerTap implements AutoCloseable {
             ps.executeUpdate();
         }
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-        String token = "-1";
+        String token = Position.OLDEST_TOKEN;
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (System.nanoTime() < deadline) {
             HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(URI.create(relayBase
-                    + "/_synapse/replication?timeout=1000&limit=1000&device_lists=" + token))
+                    + Endpoint.pollPath(Map.of("device_lists", token), 1000, 1000, null)))
                     .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofByteArray());
             JsonNode body = JSON.readTree(r.body());
             if (r.statusCode() == 410) {
-                token = body.path("earliest").asText("-1");
+                token = body.path(ErrorAnswer.EARLIEST).asText(Position.OLDEST_TOKEN);
                 continue;
             }
             if (r.statusCode() != 200) {
@@ -202,13 +206,13 @@ final class WorkerTap implements AutoCloseable {
                 continue;
             }
             JsonNode s = body.path("device_lists");
-            for (JsonNode row : s.path("rows")) {
+            for (JsonNode row : s.path(PollAnswer.ROWS)) {
                 if (device.equals(row.path(3).asText())) {
                     return row.path(0).asLong();
                 }
             }
-            if (s.has("position")) {
-                token = s.path("position").asText();
+            if (s.has(PollAnswer.POSITION)) {
+                token = s.path(PollAnswer.POSITION).asText();
             }
         }
         throw new AssertionError("the fence " + device + " did not reach the relay within 60 s");
