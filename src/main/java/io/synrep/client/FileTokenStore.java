@@ -12,13 +12,35 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Optional;
 
+/**
+ * Tokens in a JSON file. A save writes {@code FILE.tmp}, forces it to disk and renames it over {@code FILE}, so a
+ * reader of the file (another store, an operator, the next run after a crash) sees the old tokens or the new ones,
+ * never a part of either. Thread-safe.
+ */
 final class FileTokenStore implements TokenStore {
+    /** Writes a save's bytes into the open temporary file; tests replace it to stop a save half-way. */
+    interface ContentWriter {
+        void write(FileChannel channel, ByteBuffer content) throws IOException;
+    }
+
     private final Path file;
     private final Path tmp;
+    private final ContentWriter writer;
 
     FileTokenStore(Path file) {
+        this(file, FileTokenStore::writeFully);
+    }
+
+    FileTokenStore(Path file, ContentWriter writer) {
         this.file = file.toAbsolutePath();
         this.tmp = this.file.resolveSibling(this.file.getFileName() + ".tmp");
+        this.writer = writer;
+    }
+
+    private static void writeFully(FileChannel channel, ByteBuffer content) throws IOException {
+        while (content.hasRemaining()) {
+            channel.write(content);
+        }
     }
 
     @Override
@@ -39,7 +61,7 @@ final class FileTokenStore implements TokenStore {
             Files.createDirectories(file.getParent());
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                     StandardOpenOption.TRUNCATE_EXISTING)) {
-                ch.write(ByteBuffer.wrap(TokensJson.write(t).getBytes(StandardCharsets.UTF_8)));
+                writer.write(ch, ByteBuffer.wrap(TokensJson.write(t).getBytes(StandardCharsets.UTF_8)));
                 ch.force(true);
             }
             Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
