@@ -101,6 +101,7 @@ public final class Worker implements AutoCloseable {
         try {
             ReplicationClient.Builder b = stores.attach(ReplicationClient.builder(s.relay())).tokenStore(s.tokens())
                     .from(s.from()).pollTimeout(s.pollTimeout()).bearerSecret(s.relaySecret());
+            RowTrace.attachIfAsked(b, stores.streams());
             if (s.relayClient() != null) {
                 b.httpClient(s.relayClient());
             }

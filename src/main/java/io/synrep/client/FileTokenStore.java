@@ -1,25 +1,43 @@
 package io.synrep.client;
 
+import java.io.FileOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.Optional;
 
+/**
+ * Tokens in a JSON file. A save writes {@code FILE.tmp}, forces it to disk and renames it over {@code FILE}, so a
+ * reader of the file (another store, an operator, the next run after a crash) sees the old tokens or the new ones,
+ * never a part of either. A save completes on an interrupted thread too ({@code java.io} streams, unlike NIO
+ * channels, are not closed by an interrupt): a reader stopped while it saves (its thread is interrupted on close)
+ * keeps the tokens of the rows it has just handled, rather than handling them again after a restart. Thread-safe.
+ */
 final class FileTokenStore implements TokenStore {
+    /** Writes a save's bytes into the open temporary file; tests replace it to stop a save half-way. */
+    interface ContentWriter {
+        void write(OutputStream out, byte[] content) throws IOException;
+    }
+
     private final Path file;
     private final Path tmp;
+    private final ContentWriter writer;
 
     FileTokenStore(Path file) {
+        this(file, OutputStream::write);
+    }
+
+    FileTokenStore(Path file, ContentWriter writer) {
         this.file = file.toAbsolutePath();
         this.tmp = this.file.resolveSibling(this.file.getFileName() + ".tmp");
+        this.writer = writer;
     }
+
 
     @Override
     public Optional<Tokens> load() {
@@ -37,10 +55,9 @@ final class FileTokenStore implements TokenStore {
     public synchronized void save(Tokens t) {
         try {
             Files.createDirectories(file.getParent());
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING)) {
-                ch.write(ByteBuffer.wrap(TokensJson.write(t).getBytes(StandardCharsets.UTF_8)));
-                ch.force(true);
+            try (FileOutputStream out = new FileOutputStream(tmp.toFile())) { // creates or truncates
+                writer.write(out, TokensJson.write(t).getBytes(StandardCharsets.UTF_8));
+                out.getFD().sync();
             }
             Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {

@@ -1,5 +1,6 @@
 package io.synrep.client;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -11,6 +12,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -73,6 +79,90 @@ class TokenStoreTest {
         Tokens small = new Tokens(null, Map.of("events", "5"));
         store.save(small);
         assertEquals(Optional.of(small), store.load());
+    }
+
+    /**
+     * A save stopped half-way through its bytes (held there by a latch) is invisible: another store reading the
+     * file meanwhile finds the previous tokens, whole; once the save ends it finds the new ones. A store writing the
+     * file in place would show the half-written JSON here.
+     */
+    @Test
+    void aReaderDuringASaveSeesTheOldTokensWholeNeverAPart() throws Exception {
+        Path file = dir.resolve("tokens.json");
+        TokenStore.file(file).save(SOME);
+        byte[] before = Files.readAllBytes(file);
+        CountDownLatch halfWritten = new CountDownLatch(1);
+        CountDownLatch finish = new CountDownLatch(1);
+        FileTokenStore held = new FileTokenStore(file, (out, content) -> {
+            out.write(content, 0, content.length / 2);
+            out.flush();
+            halfWritten.countDown();
+            awaitQuietly(finish);
+            out.write(content, content.length / 2, content.length - content.length / 2);
+        });
+        Tokens next = new Tokens(SOME.epoch(), Map.of("events", "23999999", "receipts", "23999998"));
+        ExecutorService saver = Executors.newSingleThreadExecutor();
+        try {
+            Future<?> save = saver.submit(() -> held.save(next));
+            assertTrue(halfWritten.await(10, TimeUnit.SECONDS), "the save reached its half-way point");
+            assertArrayEquals(before, Files.readAllBytes(file), "the file is untouched while a save is under way");
+            assertEquals(Optional.of(SOME), TokenStore.file(file).load(), "a reader meanwhile gets the old tokens");
+            finish.countDown();
+            save.get(10, TimeUnit.SECONDS);
+        } finally {
+            finish.countDown();
+            saver.shutdownNow();
+        }
+        assertEquals(Optional.of(next), TokenStore.file(file).load(), "after the save, the new tokens");
+    }
+
+    /** A save that dies half-way (a crash after writing part of the bytes) leaves the previous tokens, whole. */
+    @Test
+    void aSaveThatDiesHalfWayLeavesThePreviousTokens() throws Exception {
+        Path file = dir.resolve("tokens.json");
+        TokenStore.file(file).save(SOME);
+        FileTokenStore dying = new FileTokenStore(file, (out, content) -> {
+            out.write(content, 0, content.length / 2);
+            out.flush();
+            throw new java.io.IOException("simulated crash half-way through the save");
+        });
+        Tokens next = new Tokens(SOME.epoch(), Map.of("events", "23999999", "receipts", "23999998"));
+        UncheckedIOException e = assertThrows(UncheckedIOException.class, () -> dying.save(next));
+        assertTrue(e.getMessage().contains("simulated crash"), e.getMessage());
+        assertEquals(Optional.of(SOME), TokenStore.file(file).load(), "the next run resumes from the previous tokens");
+        TokenStore.file(file).save(next);
+        assertEquals(Optional.of(next), TokenStore.file(file).load(), "and saves again over the leftover");
+    }
+
+    /**
+     * A reader stopped while it saves (its thread interrupted, as {@code ReplicationClient.close} does on SIGTERM)
+     * still saves: otherwise the rows it had just handled would be handled again after the restart.
+     */
+    @Test
+    void aSaveOnAnInterruptedThreadStillSaves() {
+        Path file = dir.resolve("tokens.json");
+        TokenStore store = TokenStore.file(file);
+        store.save(SOME);
+        Tokens next = new Tokens(SOME.epoch(), Map.of("events", "23999999", "receipts", "23999998"));
+        Thread.currentThread().interrupt();
+        try {
+            store.save(next);
+            assertTrue(Thread.currentThread().isInterrupted(), "the interrupt is left for the caller to see");
+        } finally {
+            Thread.interrupted();
+        }
+        assertEquals(Optional.of(next), TokenStore.file(file).load());
+    }
+
+    private static void awaitQuietly(CountDownLatch latch) throws java.io.IOException {
+        try {
+            if (!latch.await(10, TimeUnit.SECONDS)) {
+                throw new java.io.IOException("the test never released the save");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted");
+        }
     }
 
     @ParameterizedTest

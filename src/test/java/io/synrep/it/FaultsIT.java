@@ -153,16 +153,20 @@ class FaultsIT {
                 assertEquals(expected, dbTags, "the database holds exactly the transactions whose commit returned, "
                         + "plus those ambiguous commits that took effect");
 
-                // the reader gets every row
-                await("the reader to receive all " + expected.size() + " transactions",
-                        () -> rd.rowCount("events") >= expected.size() && rd.rowCount("device_lists") >= expected.size(),
+                // the reader gets every row: a marker transaction committed after every write under test has
+                // arrived on both streams, so everything committed before it has (rows come in commit order); a row
+                // delivered twice or one that was never committed would be among what came before it
+                try (Connection c = DriverManager.getConnection(url)) {
+                    writeTransaction(c, "marker", "@marker:faults");
+                }
+                await("the marker transaction to reach the reader after all " + expected.size() + " transactions",
+                        () -> rd.keys("events").contains("$marker") && rd.keys("device_lists").contains("marker"),
                         Duration.ofSeconds(40), rd);
-                Thread.sleep(1500); // a few more empty polls: nothing extra may arrive
                 reader.close();
                 reader.assertHealthy();
 
-                List<Reader.Row> events = reader.rows("events");
-                List<Reader.Row> devices = reader.rows("device_lists");
+                List<Reader.Row> events = beforeMarker(reader.rows("events"), "$marker");
+                List<Reader.Row> devices = beforeMarker(reader.rows("device_lists"), "marker");
                 Map<String, Long> gotEvents = new HashMap<>();
                 Map<String, Long> eventPos = new HashMap<>();
                 for (Reader.Row r : events) {
@@ -330,18 +334,17 @@ class FaultsIT {
                 writeTransaction(writer, "b" + i, "@b:faults");
             }
             long wroteB = System.nanoTime();
+            // b6 is the marker: once it has arrived on both streams, everything committed before it has too
+            writeTransaction(writer, "b6", "@b:faults");
             Reader fromEarliest = new Reader(base, Long.toString(earliest), newEpoch);
-            fromEarliest.pollUntil(() -> fromEarliest.rowCount("events") >= 5 && fromEarliest.rowCount("device_lists") >= 5,
-                    Duration.ofSeconds(30));
+            fromEarliest.pollUntil(() -> fromEarliest.keys("events").contains("$b6")
+                    && fromEarliest.keys("device_lists").contains("b6"), Duration.ofSeconds(30));
             long receivedB = System.nanoTime();
             Reader fromOldest = new Reader(base, "-1", newEpoch);
-            fromOldest.pollUntil(() -> fromOldest.rowCount("events") >= 5 && fromOldest.rowCount("device_lists") >= 5,
-                    Duration.ofSeconds(10));
-            // a few more polls: nothing else arrives
-            fromEarliest.pollFor(Duration.ofMillis(800));
-            fromOldest.pollFor(Duration.ofMillis(800));
-            List<String> b = List.of("$b1", "$b2", "$b3", "$b4", "$b5");
-            List<String> bDevices = List.of("b1", "b2", "b3", "b4", "b5");
+            fromOldest.pollUntil(() -> fromOldest.keys("events").contains("$b6")
+                    && fromOldest.keys("device_lists").contains("b6"), Duration.ofSeconds(10));
+            List<String> b = List.of("$b1", "$b2", "$b3", "$b4", "$b5", "$b6");
+            List<String> bDevices = List.of("b1", "b2", "b3", "b4", "b5", "b6");
             for (Reader r : List.of(fromEarliest, fromOldest)) {
                 r.assertHealthy();
                 assertEquals(b, r.keys("events"), "exactly the new epoch's rows");
@@ -456,6 +459,18 @@ class FaultsIT {
             dl.setString(2, tag);
             dl.executeUpdate();
         }
+    }
+
+    /**
+     * The rows before the marker {@code key}, which must have arrived exactly once, as the last row: it was committed
+     * after every other write, and the reader stopped once it had it.
+     */
+    static List<Reader.Row> beforeMarker(List<Reader.Row> rows, String key) {
+        Reader.Row last = rows.isEmpty() ? null : rows.get(rows.size() - 1);
+        assertTrue(last != null && last.key().equals(key), "the marker " + key + " is the last row received: " + last);
+        List<Reader.Row> before = rows.subList(0, rows.size() - 1);
+        assertTrue(before.stream().noneMatch(r -> r.key().equals(key)), "the marker " + key + " arrived twice");
+        return new ArrayList<>(before);
     }
 
     static Map<String, Long> query(String url, String sql) throws SQLException {
@@ -794,13 +809,6 @@ class FaultsIT {
                     throw new AssertionError("timed out; reader has " + counts());
                 }
                 pollOnce(500);
-            }
-        }
-
-        void pollFor(Duration d) throws Exception {
-            long deadline = System.nanoTime() + d.toNanos();
-            while (System.nanoTime() < deadline) {
-                pollOnce(200);
             }
         }
 

@@ -235,6 +235,11 @@ final class KeepingReader implements AutoCloseable {
         return rows.values().stream().mapToLong(List::size).sum();
     }
 
+    /** The {@code Synrep-Epoch} every response carried, or null before the first response. */
+    synchronized String epoch() {
+        return epoch;
+    }
+
     synchronized Map<String, String> tokens() {
         return new LinkedHashMap<>(tokens);
     }

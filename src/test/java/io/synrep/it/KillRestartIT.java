@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -73,6 +74,9 @@ class KillRestartIT {
     KeepingReader reader;
     /** Set once the relay has written its state file: from then on it must always be there, whole. */
     boolean stateWritten;
+    String url;
+    /** The state found after the previous crash: the next one may not stand behind it. */
+    RelayStateSeen lastState;
     int kills;
 
     @Test
@@ -82,7 +86,7 @@ class KillRestartIT {
         System.out.println("KillRestartIT: kill schedule seed " + seed + " (rerun with -Dsynrep.kill.seed=" + seed
                 + ")");
         Random schedule = new Random(seed);
-        String url = TestPostgres.freshDatabase("kill");
+        url = TestPostgres.freshDatabase("kill");
         dataDir = Files.createTempDirectory("synrep-kill");
         serveArgs = List.of("--pg-url", url, "--slot", "kill", "--publication", "kill", "--listen", "127.0.0.1:0",
                 "--data-dir", dataDir.toString(), "--heartbeat", "200ms", "--retention-rows", "1000000",
@@ -237,7 +241,17 @@ class KillRestartIT {
         assertStateIntact();
     }
 
-    /** The state file is replaced atomically: whenever the relay dies, it is absent (never written) or whole. */
+    /** What a crash left in state.json: the position capture resumes after (the offsets' largest lsn), the horizon. */
+    record RelayStateSeen(long resume, long horizon) {}
+
+    /**
+     * The state file is replaced atomically: whenever the relay dies, it is absent (never written) or whole, and
+     * what it holds lets the next relay continue the same history without a gap: it names this database's system
+     * and this slot, the epoch readers were told; the position capture resumes after is one the WAL has reached and
+     * not below the slot's confirmed position (the slot is confirmed only up to saved offsets: a slot confirmed past
+     * them would have dropped the WAL of rows in between); and neither that position nor the horizon ever goes back
+     * from one crash to the next.
+     */
     void assertStateIntact() throws Exception {
         Path state = dataDir.resolve("state.json");
         if (!Files.exists(state)) {
@@ -245,9 +259,49 @@ class KillRestartIT {
             return;
         }
         stateWritten = true;
-        JsonNode json = KeepingReader.JSON.readTree(state.toFile());
-        assertTrue(json != null && json.isObject(),
-                "state.json holds a JSON object after a crash: " + Files.readString(state));
+        String text = Files.readString(state);
+        JsonNode json = KeepingReader.JSON.readTree(text);
+        assertTrue(json != null && json.isObject(), "state.json holds a JSON object after a crash: " + text);
+        String system;
+        long confirmed;
+        long walEnd;
+        try (Connection c = TestPostgres.connect(url); Statement st = c.createStatement()) {
+            try (ResultSet rs = st.executeQuery("SELECT system_identifier::text FROM pg_control_system()")) {
+                rs.next();
+                system = rs.getString(1);
+            }
+            confirmed = SqlRows.slotConfirmed(c, "kill");
+            walEnd = SqlRows.walLsn(c);
+        }
+        assertEquals(system, json.path("system_id").asText(), "state.json names this database's system: " + text);
+        assertEquals("kill", json.path("slot").asText(), "state.json names the slot: " + text);
+        String epoch = json.path("epoch").asText();
+        assertTrue(epoch.startsWith(system + "-kill-"), "the epoch is <system id>-<slot>-<hex LSN>: " + text);
+        String told = reader.epoch();
+        if (told != null) {
+            assertEquals(told, epoch, "state.json keeps the epoch the reader was told: " + text);
+        }
+        assertTrue(json.path("horizon").canConvertToLong(), "a horizon: " + text);
+        long horizon = json.path("horizon").asLong();
+        long resume = -1;
+        for (JsonNode offset : json.path("offsets")) {
+            JsonNode lsn = KeepingReader.JSON.readTree(offset.asText()).path("lsn");
+            assertTrue(lsn.canConvertToLong(), "each saved offset names an lsn: " + text);
+            resume = Math.max(resume, lsn.asLong());
+        }
+        if (resume >= 0) {
+            assertTrue(resume <= walEnd, "the saved position " + resume + " is WAL the writer has written (end "
+                    + walEnd + "): " + text);
+            assertTrue(confirmed <= resume, "the slot (confirmed " + confirmed + ") was not confirmed past the saved"
+                    + " position " + resume + ": the WAL in between would be gone: " + text);
+        }
+        if (lastState != null) {
+            assertTrue(resume >= lastState.resume(), "the saved position went back from " + lastState.resume()
+                    + " to " + resume + ": " + text);
+            assertTrue(horizon >= lastState.horizon(), "the saved horizon went back from " + lastState.horizon()
+                    + " to " + horizon + ": " + text);
+        }
+        lastState = new RelayStateSeen(resume, horizon);
     }
 
     /** Waits for a progress condition; fails at once if the reader or a writer failed. */

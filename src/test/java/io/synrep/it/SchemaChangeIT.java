@@ -181,9 +181,11 @@ class SchemaChangeIT {
                 insertReceipt(st, i);
             }
             insertWidgets(st, 11, 20);
-            resumed.pollUntil(() -> resumed.rows("receipts").size() >= 20 && resumed.rows("widgets").size() >= 10,
-                    WITHIN);
-            resumed.poll(1000, 500); // anything extra would arrive now
+            // markers committed after the writes under test: once each has arrived, everything its stream had before
+            // it has too (rows come in commit order), so a duplicate or a stray row would be in what came before
+            insertReceipt(st, 41);
+            insertWidgets(st, 21, 21);
+            resumed.pollUntil(() -> hasId(resumed, "receipts", 41) && hasId(resumed, "widgets", 21), WITHIN);
 
             List<Long> receipts = new ArrayList<>();
             reader.rows("receipts").forEach(r -> receipts.add(r.get(1).asLong()));
@@ -263,13 +265,18 @@ class SchemaChangeIT {
             for (int i = 13; i <= 16; i++) {
                 insertReceipt(st, i);
             }
-            resumed.pollUntil(() -> resumed.rows("receipts").size() >= 4, WITHIN);
-            resumed.poll(1000, 500);
+            insertReceipt(st, 17); // the marker: once it has arrived, so has everything committed before it
+            resumed.pollUntil(() -> hasId(resumed, "receipts", 17), WITHIN);
             List<Long> all = receipts(reader);
             all.addAll(receipts(resumed));
             assertEquals(databaseReceipts(st), all, "every receipt exactly once across the restart");
             assertEquals(Capture.State.STREAMING, relay.capture().state());
         }
+    }
+
+    /** Whether {@code reader} has received the row with id (column 1) {@code id} on {@code stream}. */
+    static boolean hasId(Poller reader, String stream, long id) {
+        return reader.rows(stream).stream().anyMatch(r -> r.get(1).asLong() == id);
     }
 
     static List<Long> receipts(Poller reader) {

@@ -263,18 +263,6 @@ final class WorkerTap implements AutoCloseable {
         return new LinkedHashSet<>(epochs);
     }
 
-    /** How many rows each stream has at positions above {@code after} (per stream). */
-    synchronized Map<String, Long> countAfter(Map<String, Long> after) {
-        Map<String, Long> counts = new HashMap<>();
-        for (TapRow r : rows) {
-            Long from = after.get(r.stream());
-            if (from != null && r.position() > from) {
-                counts.merge(r.stream(), 1L, Long::sum);
-            }
-        }
-        return counts;
-    }
-
     void assertHealthy() {
         Throwable t = failure.get();
         if (t != null) {
