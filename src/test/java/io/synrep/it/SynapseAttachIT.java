@@ -112,6 +112,23 @@ class SynapseAttachIT {
                         "the state names the fix: " + health);
                 assertEquals("ok", health.path("streams").path("presence").asText(), health.toString());
                 assertTrue(logs.text().contains("WARN StreamStates - stream pushers: " + error), logs.text());
+
+                // the key back, right after a check was seen: the next check, one period later, reports ok again
+                // (this bounds the period itself: a slower check would let the first change through by its phase)
+                try (Statement st = c.createStatement()) {
+                    st.execute("ALTER TABLE pushers ADD CONSTRAINT pushers2_pkey PRIMARY KEY (id)");
+                }
+                c.commit();
+                long restored = System.nanoTime();
+                while (!health.path("streams").path("pushers").asText().equals("ok")) {
+                    assertTrue(System.nanoTime() - restored < BOUND.toNanos(), "/health " + health);
+                    Thread.sleep(20);
+                    health = health(relay);
+                }
+                long okMillis = (System.nanoTime() - restored) / 1_000_000;
+                assertTrue(okMillis <= SCHEMA_CHECK.plus(SLACK).toMillis(), "ok again in /health after " + okMillis
+                        + " ms, more than one schema check (2 s) and slack");
+                assertTrue(logs.text().contains("INFO StreamStates - stream pushers: ok again"), logs.text());
             }
             assertEquals("ok", relay.streamStates().get("presence"));
         }
