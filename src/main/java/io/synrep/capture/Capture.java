@@ -68,7 +68,9 @@ public final class Capture implements AutoCloseable {
     private volatile boolean everStreamed;
     private final AtomicLong restarts = new AtomicLong();
     private final java.util.Set<String> unavailableColumns = java.util.concurrent.ConcurrentHashMap.newKeySet();
-    private final io.synrep.protocol.Backoff backoff = new io.synrep.protocol.Backoff(500, 30_000, 0.2); // 0.5..30 s ±20 %
+    private io.synrep.protocol.Backoff backoff = new io.synrep.protocol.Backoff(500, 30_000, 0.2); // 0.5..30 s ±20 %
+    private RetryScheduler retries = (attempt, delayMillis) ->
+            supervisor.schedule(attempt, delayMillis, TimeUnit.MILLISECONDS);
     private long batchesAtStart;
     private DebeziumEngine<RecordChangeEvent<SourceRecord>> engine;
     private TransactionMapper<Transaction> mapper;
@@ -112,6 +114,20 @@ public final class Capture implements AutoCloseable {
         this.keeper = keeper;
         this.reconnect = reconnect;
         this.gate = new VisibilityGate(config, snapshotSeen);
+    }
+
+    /** Runs a reconnect attempt after a delay; the supervisor's executor outside tests. */
+    interface RetryScheduler {
+        void schedule(Runnable attempt, long delayMillis);
+    }
+
+    /**
+     * A test seam, called before {@link #start()}: reconnect attempts wait by {@code backoff} and are handed to
+     * {@code retries} with the delay capture asks for, so that a test sees the delays without waiting them out.
+     */
+    synchronized void retryWith(io.synrep.protocol.Backoff backoff, RetryScheduler retries) {
+        this.backoff = backoff;
+        this.retries = retries;
     }
 
     public synchronized void start() {
@@ -205,10 +221,12 @@ public final class Capture implements AutoCloseable {
     private synchronized void scheduleReconnect(String why) {
         if (stats.batches.get() > batchesAtStart) {
             backoff.reset();
+            // counted once: attempts that fail before capture streams again keep doubling the wait
+            batchesAtStart = stats.batches.get();
         }
         long delay = backoff.nextDelayMillis();
         LOG.warn("capture stopped ({}); reconnecting in {} ms", why, delay);
-        supervisor.schedule(this::reconnect, delay, TimeUnit.MILLISECONDS);
+        retries.schedule(this::reconnect, delay);
     }
 
     private void reconnect() {

@@ -26,10 +26,20 @@ public final class FileStateStore implements StateStore {
     private final Path tmp;
     private final int haltAt = Integer.getInteger(HALT_PROPERTY, 0);
     private final AtomicInteger saves = new AtomicInteger();
+    private final Runnable beforeRename;
 
     public FileStateStore(Path dir) {
+        this(dir, () -> { });
+    }
+
+    /**
+     * A test seam: {@code beforeRename} runs in each save after the temporary file is written and forced, before it
+     * replaces {@code state.json}; a test observes the files there, or throws to stand for a crash at that point.
+     */
+    FileStateStore(Path dir, Runnable beforeRename) {
         this.file = dir.resolve("state.json");
         this.tmp = dir.resolve("state.json.tmp");
+        this.beforeRename = beforeRename;
     }
 
     @Override
@@ -63,6 +73,7 @@ public final class FileStateStore implements StateStore {
                 System.err.println("synrep: halting during state save " + haltAt + " (" + HALT_PROPERTY + ")");
                 Runtime.getRuntime().halt(137);
             }
+            beforeRename.run();
             try {
                 Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {

@@ -10,9 +10,12 @@ import io.synrep.cli.EmbeddedDatabase;
 import io.synrep.cli.Relay;
 import io.synrep.client.ReplicationClient;
 import io.synrep.client.TokenStore;
+import io.synrep.config.CaptureConfig;
+import io.synrep.config.HttpConfig;
 import io.synrep.config.RetentionConfig;
 import io.synrep.config.StateConfig;
 import io.synrep.protocol.Position;
+import io.synrep.streams.Catalog;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.URI;
@@ -283,6 +286,88 @@ class EpochTriggersIT {
                 }
                 assertEquals(1, reader.client.resyncs());
                 assertEquals(newEpoch, reader.epoch());
+            }
+        } finally {
+            FaultsIT.deleteRecursively(root);
+        }
+    }
+
+    /**
+     * The known gap (README, Epochs): the state lost while the slot was never confirmed past its creation point. The
+     * relay replays the same history from the same point, so the epoch comes out the same: a reader with its tokens
+     * continues with exactly the rows after them (no resync, no 410, nothing repeated), and a reader from {@code -1}
+     * gets the first run's rows again at the same positions. Heartbeats are off (one per hour) and every row is
+     * retained, so nothing gives capture a position it may confirm; the test checks that the slot stayed at its
+     * creation point.
+     */
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void lostStateOfASlotNeverConfirmedPastItsCreationIsTheSameHistory() throws Exception {
+        String url = TestPostgres.freshDatabase("epochsame");
+        String slot = "epoch_same_" + ProcessHandle.current().pid();
+        Path root = Files.createTempDirectory("synrep-epoch-same");
+        Path stateDir = root.resolve("state");
+        Path tokens = root.resolve("reader.tokens.json");
+        CaptureConfig quiet = new CaptureConfig(url, null, null, slot, slot, Duration.ofHours(1), Duration.ofMillis(10));
+        String epoch;
+        long created;
+        long oldToken;
+        Map<String, Long> firstPass;
+        try {
+            try (Relay relay = Relay.start(quiet, HttpConfig.defaults().withListen("127.0.0.1", 0), KEEP_ALL,
+                    Catalog.builtin(), StateConfig.inDirectory(stateDir));
+                 Connection writer = TestPostgres.connect(url);
+                 TokenReader reader = new TokenReader(RelayFixture.base(relay), tokens)) {
+                RelayFixture.awaitStreaming(relay);
+                created = slotConfirmed(url, slot);
+                epoch = relay.epoch();
+                for (int i = 1; i <= 3; i++) {
+                    insertEvent(writer, "$a" + i);
+                }
+                reader.awaitId("$a3");
+                assertEquals(List.of("$a1", "$a2", "$a3"), reader.ids());
+                firstPass = reader.positions();
+                oldToken = reader.position();
+            }
+            assertEquals(created, slotConfirmed(url, slot), "precondition: the slot was never confirmed past its "
+                    + "creation point");
+            FaultsIT.deleteRecursively(stateDir);
+            try (Connection writer = TestPostgres.connect(url)) {
+                for (int i = 1; i <= 2; i++) {
+                    insertEvent(writer, "$b" + i);
+                }
+            }
+
+            try (Relay relay = Relay.start(quiet, HttpConfig.defaults().withListen("127.0.0.1", 0), KEEP_ALL,
+                    Catalog.builtin(), StateConfig.inDirectory(stateDir));
+                 Connection writer = TestPostgres.connect(url)) {
+                RelayFixture.awaitStreaming(relay);
+                assertEquals(epoch, relay.epoch(), "the same WAL history, the same epoch");
+                assertEquals(created, relay.log().horizon());
+                // the old token with the old epoch is still served: no 410
+                HttpResponse<String> r = FaultsIT.get(RelayFixture.base(relay) + "/_synapse/replication?events="
+                        + oldToken + "&timeout=0&epoch=" + URLEncoder.encode(epoch, StandardCharsets.UTF_8));
+                assertEquals(200, r.statusCode(), r.body());
+                try (TokenReader resumed = new TokenReader(RelayFixture.base(relay), tokens);
+                     TokenReader fresh = new TokenReader(RelayFixture.base(relay), root.resolve("fresh.tokens.json"))) {
+                    insertEvent(writer, "$end");
+                    resumed.awaitId("$end");
+                    fresh.awaitId("$end");
+                    // nothing lost, nothing repeated, no resync
+                    assertEquals(List.of("$b1", "$b2", "$end"), resumed.ids());
+                    assertEquals(0, resumed.client.resyncs());
+                    assertEquals(epoch, resumed.epoch());
+                    // the replay gives the first run's rows at the same positions
+                    assertEquals(List.of("$a1", "$a2", "$a3", "$b1", "$b2", "$end"), fresh.ids());
+                    Map<String, Long> replayed = fresh.positions();
+                    for (String id : firstPass.keySet()) {
+                        assertEquals(firstPass.get(id), replayed.get(id), id + " at its first position");
+                    }
+                    for (String id : List.of("$b1", "$b2", "$end")) {
+                        assertEquals(resumed.positions().get(id), replayed.get(id), id);
+                        assertTrue(replayed.get(id) > oldToken, id + " after the old token");
+                    }
+                }
             }
         } finally {
             FaultsIT.deleteRecursively(root);

@@ -90,19 +90,61 @@ class SynapseAttachIT {
             Poller poller = new Poller(RelayFixture.base(relay), catalog.streamNames(), "-1");
             round.awaitAndCheck(poller, catalog.streamNames());
 
-            // the writer's schema changes under the relay: pushers loses the key its published updates rely on
-            try (Statement st = c.createStatement()) {
-                st.execute("ALTER TABLE pushers DROP CONSTRAINT pushers2_pkey");
-            }
-            c.commit();
-            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (!relay.streamStates().get("pushers").startsWith("error: the writer's UPDATE and DELETE on"
-                    + " public.pushers FAIL")) {
-                assertTrue(System.nanoTime() < deadline, "pushers state: " + relay.streamStates().get("pushers"));
-                Thread.sleep(50);
+            // the writer's schema changes under the relay: pushers loses the key its published updates rely on;
+            // within one schema check (2 s) the stream's state in /health is an error naming it, and a WARN says so
+            String error = "error: the writer's UPDATE and DELETE on public.pushers FAIL";
+            try (EpochTriggersIT.Logs logs = new EpochTriggersIT.Logs()) {
+                try (Statement st = c.createStatement()) {
+                    st.execute("ALTER TABLE pushers DROP CONSTRAINT pushers2_pkey");
+                }
+                c.commit();
+                long altered = System.nanoTime();
+                JsonNode health = health(relay);
+                while (!health.path("streams").path("pushers").asText().startsWith(error)) {
+                    assertTrue(System.nanoTime() - altered < BOUND.toNanos(), "/health " + health);
+                    Thread.sleep(20);
+                    health = health(relay);
+                }
+                long seenMillis = (System.nanoTime() - altered) / 1_000_000;
+                assertTrue(seenMillis <= SCHEMA_CHECK.plus(SLACK).toMillis(), "the error reached /health after "
+                        + seenMillis + " ms, more than one schema check (2 s) and slack");
+                assertTrue(health.path("streams").path("pushers").asText().contains("ALTER TABLE"),
+                        "the state names the fix: " + health);
+                assertEquals("ok", health.path("streams").path("presence").asText(), health.toString());
+                assertTrue(logs.text().contains("WARN StreamStates - stream pushers: " + error), logs.text());
+
+                // the key back, right after a check was seen: the next check, one period later, reports ok again
+                // (this bounds the period itself: a slower check would let the first change through by its phase)
+                try (Statement st = c.createStatement()) {
+                    st.execute("ALTER TABLE pushers ADD CONSTRAINT pushers2_pkey PRIMARY KEY (id)");
+                }
+                c.commit();
+                long restored = System.nanoTime();
+                while (!health.path("streams").path("pushers").asText().equals("ok")) {
+                    assertTrue(System.nanoTime() - restored < BOUND.toNanos(), "/health " + health);
+                    Thread.sleep(20);
+                    health = health(relay);
+                }
+                long okMillis = (System.nanoTime() - restored) / 1_000_000;
+                assertTrue(okMillis <= SCHEMA_CHECK.plus(SLACK).toMillis(), "ok again in /health after " + okMillis
+                        + " ms, more than one schema check (2 s) and slack");
+                assertTrue(logs.text().contains("INFO StreamStates - stream pushers: ok again"), logs.text());
             }
             assertEquals("ok", relay.streamStates().get("presence"));
         }
+    }
+
+    /** How often the relay compares the writer's schema with the catalog (README: "within 2 s"). */
+    static final Duration SCHEMA_CHECK = Duration.ofSeconds(2);
+    /** The query itself and a loaded machine's scheduling, on top of one period. */
+    static final Duration SLACK = Duration.ofMillis(1500);
+    /** How long to keep watching before failing with what /health said. */
+    static final Duration BOUND = Duration.ofSeconds(30);
+
+    private static JsonNode health(Relay relay) throws Exception {
+        java.net.http.HttpResponse<String> r = FaultsIT.get(RelayFixture.base(relay) + "/health");
+        assertEquals(200, r.statusCode(), "a stream in error leaves /health 200: " + r.body());
+        return EpochTriggersIT.JSON.readTree(r.body());
     }
 
     @Test
@@ -114,9 +156,12 @@ class SynapseAttachIT {
         try (Connection c = TestPostgres.connect(url)) {
             assertEquals(0, count(c, "SELECT count(*) FROM pg_publication"), "prepare without --apply changes nothing");
         }
+        Map<String, String> filesBefore = fileNodes(url);
         String applied = cli("prepare", "--apply", "--pg-url", url, "--publication", "prep", "--catalog",
                 "synapse-current");
         assertTrue(applied.contains("-- done"), applied);
+        // REPLICA IDENTITY changes the catalog only: no table was rewritten (same data files)
+        assertEquals(filesBefore, fileNodes(url), "tables rewritten by prepare --apply");
         try (Connection c = TestPostgres.connect(url)) {
             assertEquals("f", single(c, "SELECT relreplident FROM pg_class WHERE oid = 'receipts_linearized'::regclass"));
             assertEquals("i", single(c, "SELECT relreplident FROM pg_class WHERE oid = 'account_data'::regclass"));
@@ -161,7 +206,11 @@ class SynapseAttachIT {
         }
         SlotSetup.SetupException refused = assertThrows(SlotSetup.SetupException.class,
                 () -> start(url, "old", dir.resolve("state")));
-        assertTrue(refused.getMessage().contains("presence_stream"), refused.getMessage());
+        // reported at start in capitals, naming the tables and the publication, with the command that repairs it
+        String m = refused.getMessage();
+        assertTrue(m.startsWith("THE WRITER'S UPDATE AND DELETE FAIL NOW on [public.events, public.presence_stream]"
+                + " (publications publishing them: [[old], [old]])"), m);
+        assertTrue(m.contains("Nothing was changed") && m.contains("'synrep prepare --apply'"), m);
         String printed = cli("prepare", "--pg-url", url, "--publication", "old", "--catalog", "synapse-current");
         assertTrue(printed.contains("FAILING NOW: the writer's UPDATE and DELETE on public.presence_stream fail"),
                 printed);
@@ -189,6 +238,18 @@ class SynapseAttachIT {
         String text = out.toString(StandardCharsets.UTF_8);
         assertEquals(0, code, text + err.toString(StandardCharsets.UTF_8));
         return text;
+    }
+
+    /** The data file of each table whose replica identity prepare sets (a rewrite gives a table a new one). */
+    static Map<String, String> fileNodes(String url) throws SQLException {
+        Map<String, String> nodes = new TreeMap<>();
+        try (Connection c = TestPostgres.connect(url)) {
+            for (String table : List.of("receipts_linearized", "account_data", "room_account_data",
+                    "room_tags_revisions")) {
+                nodes.put(table, single(c, "SELECT pg_relation_filenode('" + table + "')"));
+            }
+        }
+        return nodes;
     }
 
     static long count(Connection c, String sql) throws SQLException {
