@@ -21,6 +21,7 @@ import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.function.DoubleSupplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -65,6 +66,8 @@ public final class ReplicationClient implements AutoCloseable {
     private final Duration maxBackoff;
     private final HttpClient http;
     private final String authorization;
+    private final Pause pause;
+    private final DoubleSupplier jitter;
     private final Thread thread;
     private final Object positionLock = new Object();
     private final AtomicLong resyncs = new AtomicLong();
@@ -94,6 +97,8 @@ public final class ReplicationClient implements AutoCloseable {
         this.maxBackoff = b.maxBackoff;
         this.http = b.http != null ? b.http : HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
         this.authorization = b.bearerSecret == null ? null : "Bearer " + b.bearerSecret;
+        this.pause = b.pause;
+        this.jitter = b.jitter;
         this.thread = new Thread(this::loop, "synrep-reader");
         this.thread.setDaemon(true);
     }
@@ -224,7 +229,7 @@ public final class ReplicationClient implements AutoCloseable {
                 }
                 errors.incrementAndGet();
                 lastError = e.toString();
-                long jittered = (long) (backoff.toMillis() * (0.5 + ThreadLocalRandom.current().nextDouble()));
+                long jittered = (long) (backoff.toMillis() * (0.5 + jitter.getAsDouble()));
                 LOG.log(Level.FINE, "reader error, retrying in " + jittered + " ms", e);
                 try {
                     sleep(Duration.ofMillis(jittered));
@@ -237,10 +242,15 @@ public final class ReplicationClient implements AutoCloseable {
         }
     }
 
-    private static void sleep(Duration d) throws InterruptedException {
+    private void sleep(Duration d) throws InterruptedException {
         if (!d.isZero()) {
-            Thread.sleep(d.toMillis());
+            pause.sleep(d);
         }
+    }
+
+    /** How the reader thread waits between attempts; a seam for tests of the backoff ({@link Thread#sleep}). */
+    interface Pause {
+        void sleep(Duration d) throws InterruptedException;
     }
 
     /**
@@ -457,6 +467,8 @@ public final class ReplicationClient implements AutoCloseable {
         private Duration maxBackoff = Duration.ofSeconds(10);
         private HttpClient http;
         private String bearerSecret;
+        private Pause pause = d -> Thread.sleep(d.toMillis());
+        private DoubleSupplier jitter = () -> ThreadLocalRandom.current().nextDouble();
 
         private Builder(URI relay) {
             this.relay = Objects.requireNonNull(relay, "relay");
@@ -523,6 +535,16 @@ public final class ReplicationClient implements AutoCloseable {
                 throw new IllegalArgumentException("the bearer secret must be visible ASCII characters");
             }
             this.bearerSecret = secret;
+            return this;
+        }
+
+        /**
+         * For tests of the backoff: how the reader waits, and the random source of the jitter (values in [0, 1):
+         * each wait is the current backoff times {@code 0.5 + jitter}).
+         */
+        Builder retryTiming(Pause waits, DoubleSupplier random) {
+            this.pause = Objects.requireNonNull(waits);
+            this.jitter = Objects.requireNonNull(random);
             return this;
         }
 
