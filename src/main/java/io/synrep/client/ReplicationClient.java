@@ -25,6 +25,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.function.DoubleSupplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -72,6 +73,7 @@ public final class ReplicationClient implements AutoCloseable {
     private final Backoff backoff;
     private final HttpClient http;
     private final String authorization;
+    private final Pause pause;
     private final Thread thread;
     private final Object positionLock = new Object();
     private final AtomicLong resyncs = new AtomicLong();
@@ -99,9 +101,10 @@ public final class ReplicationClient implements AutoCloseable {
         this.from = b.from;
         this.limit = b.limit;
         this.pollTimeout = b.pollTimeout;
-        this.backoff = new Backoff(b.firstBackoff.toMillis(), b.maxBackoff.toMillis(), 0.5);
+        this.backoff = new Backoff(b.firstBackoff.toMillis(), b.maxBackoff.toMillis(), 0.5, b.jitter);
         this.http = b.http != null ? b.http : HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
         this.authorization = b.bearerSecret == null ? null : Endpoint.bearer(b.bearerSecret);
+        this.pause = b.pause;
         this.thread = new Thread(this::loop, "synrep-reader");
         this.thread.setDaemon(true);
     }
@@ -264,10 +267,15 @@ public final class ReplicationClient implements AutoCloseable {
         }
     }
 
-    private static void sleep(Duration d) throws InterruptedException {
+    private void sleep(Duration d) throws InterruptedException {
         if (!d.isZero()) {
-            Thread.sleep(d.toMillis());
+            pause.sleep(d);
         }
+    }
+
+    /** How the reader thread waits between attempts; a seam for tests of the backoff ({@link Thread#sleep}). */
+    interface Pause {
+        void sleep(Duration d) throws InterruptedException;
     }
 
     /**
@@ -484,6 +492,8 @@ public final class ReplicationClient implements AutoCloseable {
         private Duration maxBackoff = Duration.ofSeconds(10);
         private HttpClient http;
         private String bearerSecret;
+        private Pause pause = d -> Thread.sleep(d.toMillis());
+        private DoubleSupplier jitter = () -> java.util.concurrent.ThreadLocalRandom.current().nextDouble();
 
         private Builder(URI relay) {
             this.relay = Objects.requireNonNull(relay, "relay");
@@ -577,6 +587,16 @@ public final class ReplicationClient implements AutoCloseable {
                 throw new IllegalArgumentException("the bearer secret must be visible ASCII characters");
             }
             this.bearerSecret = secret;
+            return this;
+        }
+
+        /**
+         * For tests of the backoff: how the reader waits, and the random source of the jitter (values in [0, 1):
+         * each wait is the current backoff times {@code 0.5 + jitter}).
+         */
+        Builder retryTiming(Pause waits, DoubleSupplier random) {
+            this.pause = Objects.requireNonNull(waits);
+            this.jitter = Objects.requireNonNull(random);
             return this;
         }
 
