@@ -149,7 +149,7 @@ public final class Capture implements AutoCloseable {
         Checkpoints<RecordChangeEvent<SourceRecord>> checkpoints = new Checkpoints<>(
                 keeper.current().resumePosition(), 250, checkpointSpacingBytes, 8192);
         CaptureConsumer consumer = new CaptureConsumer(log, mapper, config.slot(), HEARTBEAT_PREFIX, stats,
-                checkpoints, InstantSource.system(), gate);
+                checkpoints, InstantSource.system(), gate, keeper.current().resumePosition() >= 0);
         batchesAtStart = stats.batches.get();
         DebeziumEngine<RecordChangeEvent<SourceRecord>> e = new ConvertingAsyncEngineBuilderFactory()
                 .builder(ChangeEventFormat.of(Connect.class))

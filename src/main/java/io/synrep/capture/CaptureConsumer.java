@@ -36,6 +36,14 @@ final class CaptureConsumer implements DebeziumEngine.ChangeConsumer<RecordChang
     private final TransactionMapper<Transaction> mapper;
     private final String transactionTopic;
     private final String heartbeatTopic;
+    /**
+     * Whether a heartbeat's position can be taken. An engine started without saved offsets gives its heartbeats the
+     * writer's WAL position at start ({@code pg_current_wal_lsn()}), not a position read from the slot: transactions
+     * committed before that and not streamed yet would then sit below the head and be skipped as already delivered.
+     * So without offsets, heartbeats count only once a record read from the slot (a BEGIN, an END or a logical
+     * decoding message) has set the engine's position.
+     */
+    private boolean heartbeatsTrusted;
     private final String messageTopic;
     private final CaptureStats stats;
     private final Checkpoints<RecordChangeEvent<SourceRecord>> checkpoints;
@@ -54,8 +62,9 @@ final class CaptureConsumer implements DebeziumEngine.ChangeConsumer<RecordChang
 
     CaptureConsumer(TransactionSink log, TransactionMapper<Transaction> mapper, String topicPrefix, String heartbeatTopicPrefix,
                     CaptureStats stats, Checkpoints<RecordChangeEvent<SourceRecord>> checkpoints, InstantSource clock,
-                    Visibility gate) {
+                    Visibility gate, boolean resumedFromOffsets) {
         this.log = log;
+        this.heartbeatsTrusted = resumedFromOffsets;
         this.mapper = mapper;
         this.transactionTopic = topicPrefix + ".transaction";
         this.heartbeatTopic = heartbeatTopicPrefix + "." + topicPrefix;
@@ -76,6 +85,7 @@ final class CaptureConsumer implements DebeziumEngine.ChangeConsumer<RecordChang
             SourceRecord r = event.record();
             String topic = r.topic();
             if (topic.equals(transactionTopic)) {
+                heartbeatsTrusted = true;
                 Struct v = (Struct) r.value();
                 if ("BEGIN".equals(v.getString("status"))) {
                     if (inTransaction) {
@@ -102,6 +112,12 @@ final class CaptureConsumer implements DebeziumEngine.ChangeConsumer<RecordChang
                 // heartbeats, and logical decoding messages (the relay emits one to move past WAL without commits,
                 // e.g. after a VACUUM): positions without rows
                 stats.heartbeats.incrementAndGet();
+                if (topic.equals(messageTopic)) {
+                    heartbeatsTrusted = true;
+                } else if (!heartbeatsTrusted) {
+                    stats.untrustedHeartbeats.incrementAndGet();
+                    continue;
+                }
                 if (!inTransaction) {
                     Long position = lsnOrNull(r);
                     if (position != null) {
@@ -179,6 +195,8 @@ final class CaptureConsumer implements DebeziumEngine.ChangeConsumer<RecordChang
         final AtomicLong rows = new AtomicLong();
         final AtomicLong changes = new AtomicLong();
         final AtomicLong heartbeats = new AtomicLong();
+        /** Heartbeats ignored because nothing read from the slot had given the engine a position yet. */
+        final AtomicLong untrustedHeartbeats = new AtomicLong();
         final AtomicLong duplicates = new AtomicLong();
         final AtomicLong batches = new AtomicLong();
         /** Changes that lacked a column the catalog reads, once per table schema version and stream. */
