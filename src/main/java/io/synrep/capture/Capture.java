@@ -290,6 +290,15 @@ public final class Capture implements AutoCloseable {
         return failure;
     }
 
+    /**
+     * False while the engine, started without saved offsets, has read nothing from the slot: its heartbeats carry no
+     * usable position yet, so the position stands still until a transaction or a logical decoding message arrives
+     * (the relay emits one, see its nudge).
+     */
+    public boolean positioned() {
+        return stats.positioned.get();
+    }
+
     public long transactions() {
         return stats.transactions.get();
     }

@@ -65,6 +65,7 @@ final class CaptureConsumer implements DebeziumEngine.ChangeConsumer<RecordChang
                     Visibility gate, boolean resumedFromOffsets) {
         this.log = log;
         this.heartbeatsTrusted = resumedFromOffsets;
+        stats.positioned.set(resumedFromOffsets);
         this.mapper = mapper;
         this.transactionTopic = topicPrefix + ".transaction";
         this.heartbeatTopic = heartbeatTopicPrefix + "." + topicPrefix;
@@ -85,7 +86,7 @@ final class CaptureConsumer implements DebeziumEngine.ChangeConsumer<RecordChang
             SourceRecord r = event.record();
             String topic = r.topic();
             if (topic.equals(transactionTopic)) {
-                heartbeatsTrusted = true;
+                trust();
                 Struct v = (Struct) r.value();
                 if ("BEGIN".equals(v.getString("status"))) {
                     if (inTransaction) {
@@ -113,7 +114,7 @@ final class CaptureConsumer implements DebeziumEngine.ChangeConsumer<RecordChang
                 // e.g. after a VACUUM): positions without rows
                 stats.heartbeats.incrementAndGet();
                 if (topic.equals(messageTopic)) {
-                    heartbeatsTrusted = true;
+                    trust();
                 } else if (!heartbeatsTrusted) {
                     stats.untrustedHeartbeats.incrementAndGet();
                     continue;
@@ -149,6 +150,13 @@ final class CaptureConsumer implements DebeziumEngine.ChangeConsumer<RecordChang
         }
         stats.batches.incrementAndGet();
         committer.markBatchFinished();
+    }
+
+    private void trust() {
+        if (!heartbeatsTrusted) {
+            heartbeatsTrusted = true;
+            stats.positioned.set(true);
+        }
     }
 
     /** The ids of the transactions whose END record is in {@code records} (Debezium's id is "xid:lsn"). */
@@ -197,6 +205,8 @@ final class CaptureConsumer implements DebeziumEngine.ChangeConsumer<RecordChang
         final AtomicLong heartbeats = new AtomicLong();
         /** Heartbeats ignored because nothing read from the slot had given the engine a position yet. */
         final AtomicLong untrustedHeartbeats = new AtomicLong();
+        /** False while an engine started without offsets has read nothing from the slot (see heartbeatsTrusted). */
+        final java.util.concurrent.atomic.AtomicBoolean positioned = new java.util.concurrent.atomic.AtomicBoolean();
         final AtomicLong duplicates = new AtomicLong();
         final AtomicLong batches = new AtomicLong();
         /** Changes that lacked a column the catalog reads, once per table schema version and stream. */

@@ -315,14 +315,17 @@ public final class Relay implements AutoCloseable {
      * WAL without commits (VACUUM, checkpoints, index builds) reaches no consumer, so neither heartbeats nor the
      * slot move past it until the next commit. When the head has stood still for a tick with such WAL after it,
      * the relay emits a logical decoding message (non-transactional, a few bytes), which capture reads as a
-     * position. An idle database with nothing after the head is left alone.
+     * position. An idle database with nothing after the head is left alone. A new slot's engine, which has no
+     * position until it reads something from the slot ({@link Capture#positioned()}), gets such a message too.
      */
     private void nudge(long writerPosition) {
         long head = log.head();
         boolean stuck = head == lastHeadSeen && writerPosition - head > NUDGE_BYTES
                 && capture.state() == Capture.State.STREAMING;
         lastHeadSeen = head;
-        if (stuck) {
+        // a new slot's engine has no position until it reads something from the slot: give it a message to read
+        boolean unpositioned = capture.state() == Capture.State.STREAMING && !capture.positioned();
+        if (stuck || unpositioned) {
             writer.emitMessage();
         }
     }
