@@ -14,15 +14,35 @@ import java.util.List;
  * devices.py, thread_subscriptions.py, room.py, state.py): plain inserts, upserts ({@code INSERT ... ON CONFLICT DO
  * UPDATE}), delete-then-insert, plain updates and cleanup deletes. Each method is one transaction, as in Synapse, and
  * returns the stream id it wrote (or -1). Every statement must succeed: a failure is the bug the tests look for.
+ * A caller that commits itself (to hold a transaction open after its statements, as a slow Synapse does) leaves
+ * each transaction open for it to commit or roll back.
  */
 final class SynapseStatements {
     private final Connection c;
+    private final boolean commitEach;
     /** Every statement kind run, for the test's report. */
     final List<String> kinds = new ArrayList<>();
 
     SynapseStatements(Connection c) throws SQLException {
+        this(c, true);
+    }
+
+    /** With {@code commitEach} false, each method leaves its transaction open: the caller commits. */
+    SynapseStatements(Connection c, boolean commitEach) throws SQLException {
         this.c = c;
+        this.commitEach = commitEach;
         c.setAutoCommit(false);
+    }
+
+    private void commit() throws SQLException {
+        if (commitEach) {
+            c.commit();
+        }
+    }
+
+    /** The stream ordering a new event takes: live (positive) or backfilled (negative). */
+    long nextStreamOrdering(boolean backfill) throws SQLException {
+        return backfill ? -next("events_backfill_stream_seq") : next("events_stream_seq");
     }
 
     private long next(String sequence) throws SQLException {
@@ -57,20 +77,29 @@ final class SynapseStatements {
      */
     long event(String eventId, String roomId, String type, String stateKey, String relatesTo, String redacts,
                boolean backfill) throws SQLException {
-        long so = backfill ? -next("events_backfill_stream_seq") : next("events_stream_seq");
+        return event(nextStreamOrdering(backfill), eventId, roomId, type, stateKey, "join", "@a:hs",
+                "{\"content\":{}}", relatesTo, redacts, backfill);
+    }
+
+    /**
+     * As {@link #event(String, String, String, String, String, String, boolean)}, with a stream ordering taken
+     * before ({@link #nextStreamOrdering}), a member event's {@code membership}, the sender and the event's JSON.
+     */
+    long event(long so, String eventId, String roomId, String type, String stateKey, String membership,
+               String sender, String json, String relatesTo, String redacts, boolean backfill) throws SQLException {
         run("insert event_json", "INSERT INTO event_json (event_id, room_id, internal_metadata, json, format_version)"
-                + " VALUES (?, ?, '{}', ?, 3)", eventId, roomId, "{\"content\":{}}");
+                + " VALUES (?, ?, '{}', ?, 3)", eventId, roomId, json);
         run("insert events", "INSERT INTO events (instance_name, stream_ordering, topological_ordering, depth, event_id,"
                 + " room_id, type, processed, outlier, origin_server_ts, received_ts, sender, contains_url, state_key,"
-                + " rejection_reason) VALUES ('master', ?, 1, 1, ?, ?, ?, true, false, 1, 1, '@a:hs', false, ?, NULL)",
-                so, eventId, roomId, type, stateKey);
+                + " rejection_reason) VALUES ('master', ?, 1, 1, ?, ?, ?, true, false, 1, 1, ?, false, ?, NULL)",
+                so, eventId, roomId, type, sender, stateKey);
         if (stateKey != null) {
             run("insert state_events", "INSERT INTO state_events (event_id, room_id, type, state_key) VALUES (?, ?, ?, ?)",
                     eventId, roomId, type, stateKey);
             if (type.equals("m.room.member")) {
                 run("insert room_memberships", "INSERT INTO room_memberships (event_id, event_stream_ordering, user_id,"
-                        + " sender, room_id, membership) VALUES (?, ?, ?, ?, ?, 'join')", eventId, so, stateKey,
-                        stateKey, roomId);
+                        + " sender, room_id, membership) VALUES (?, ?, ?, ?, ?, ?)", eventId, so, stateKey,
+                        sender, roomId, membership);
             }
             if (!backfill) {
                 run("insert current_state_delta_stream", "INSERT INTO current_state_delta_stream (stream_id,"
@@ -88,7 +117,7 @@ final class SynapseStatements {
                     + " received_ts = EXCLUDED.received_ts", eventId, redacts);
             run("update redactions", "UPDATE redactions SET have_censored = false WHERE redacts = ?", redacts);
         }
-        c.commit();
+        commit();
         return so;
     }
 
@@ -99,27 +128,33 @@ final class SynapseStatements {
                 + " instance_name) VALUES (?, ?, 1, 'master')", so, eventId);
         run("update events outlier", "UPDATE events SET outlier = false WHERE event_id = ?", eventId);
         run("update events rejection", "UPDATE events SET rejection_reason = NULL WHERE event_id = ?", eventId);
-        c.commit();
+        commit();
         return so;
     }
 
     /** A read receipt: the upsert of _insert_linearized_receipt_txn (unthreaded: the partial unique index). */
     long receipt(String roomId, String userId, String eventId, String threadId) throws SQLException {
+        return receipt(roomId, "m.read", userId, eventId, threadId, null);
+    }
+
+    /** As {@link #receipt(String, String, String, String)}, of a type, with the receipt's JSON (null: its ts). */
+    long receipt(String roomId, String receiptType, String userId, String eventId, String threadId, String data)
+            throws SQLException {
         long id = next("receipts_sequence");
         String conflict = threadId == null
                 ? " ON CONFLICT (room_id, receipt_type, user_id) WHERE thread_id IS NULL"
                 : " ON CONFLICT (room_id, receipt_type, user_id, thread_id)";
         run("upsert receipts_linearized", "INSERT INTO receipts_linearized (room_id, receipt_type, user_id, thread_id,"
-                + " stream_id, instance_name, event_id, event_stream_ordering, data) VALUES (?, 'm.read', ?, ?, ?,"
+                + " stream_id, instance_name, event_id, event_stream_ordering, data) VALUES (?, ?, ?, ?, ?,"
                 + " 'master', ?, 1, ?)" + conflict + " DO UPDATE SET stream_id = EXCLUDED.stream_id, instance_name ="
                 + " EXCLUDED.instance_name, event_id = EXCLUDED.event_id, event_stream_ordering ="
                 + " EXCLUDED.event_stream_ordering, data = EXCLUDED.data",
-                roomId, userId, threadId, id, eventId, "{\"ts\":" + id + "}");
+                roomId, receiptType, userId, threadId, id, eventId, data != null ? data : "{\"ts\":" + id + "}");
         run("upsert receipts_graph", "INSERT INTO receipts_graph (room_id, receipt_type, user_id, thread_id, event_ids,"
-                + " data) VALUES (?, 'm.read', ?, ?, ?, '{}')" + conflict.replace("receipts_linearized", "receipts_graph")
+                + " data) VALUES (?, ?, ?, ?, ?, '{}')" + conflict.replace("receipts_linearized", "receipts_graph")
                 + " DO UPDATE SET event_ids = EXCLUDED.event_ids, data = EXCLUDED.data",
-                roomId, userId, threadId, "[\"" + eventId + "\"]");
-        c.commit();
+                roomId, receiptType, userId, threadId, "[\"" + eventId + "\"]");
+        commit();
         return id;
     }
 
@@ -131,7 +166,7 @@ final class SynapseStatements {
         run("insert presence_stream", "INSERT INTO presence_stream (stream_id, user_id, state, last_active_ts,"
                 + " last_federation_update_ts, last_user_sync_ts, status_msg, currently_active, instance_name)"
                 + " VALUES (?, ?, ?, 1, 2, 3, NULL, true, 'master')", id, userId, state);
-        c.commit();
+        commit();
         return id;
     }
 
@@ -141,7 +176,7 @@ final class SynapseStatements {
         run("upsert account_data", "INSERT INTO account_data (user_id, account_data_type, stream_id, content)"
                 + " VALUES (?, ?, ?, ?) ON CONFLICT (user_id, account_data_type) DO UPDATE SET stream_id ="
                 + " EXCLUDED.stream_id, content = EXCLUDED.content", userId, type, id, content);
-        c.commit();
+        commit();
         return id;
     }
 
@@ -150,7 +185,7 @@ final class SynapseStatements {
         long id = next("account_data_sequence");
         run("update account_data (remove)", "UPDATE account_data SET stream_id = ?, content = '{}' WHERE user_id = ?"
                 + " AND account_data_type = ? AND content != '{}'", id, userId, type);
-        c.commit();
+        commit();
         return id;
     }
 
@@ -161,20 +196,25 @@ final class SynapseStatements {
                 + " stream_id, content) VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_id, room_id, account_data_type)"
                 + " DO UPDATE SET stream_id = EXCLUDED.stream_id, content = EXCLUDED.content",
                 userId, roomId, type, id, content);
-        c.commit();
+        commit();
         return id;
     }
 
     /** add_tag_to_room / remove_tag_from_room, then _update_revision_txn (UPDATE, else INSERT). */
     long tag(String userId, String roomId, String tag, boolean remove) throws SQLException {
+        return tag(userId, roomId, tag, remove, "{}");
+    }
+
+    /** As {@link #tag(String, String, String, boolean)}, with the tag's content (e.g. {@code {"order": 0.5}}). */
+    long tag(String userId, String roomId, String tag, boolean remove, String content) throws SQLException {
         long id = next("account_data_sequence");
         if (remove) {
             run("delete room_tags", "DELETE FROM room_tags WHERE user_id = ? AND room_id = ? AND tag = ?",
                     userId, roomId, tag);
         } else {
-            run("upsert room_tags", "INSERT INTO room_tags (user_id, room_id, tag, content) VALUES (?, ?, ?, '{}')"
+            run("upsert room_tags", "INSERT INTO room_tags (user_id, room_id, tag, content) VALUES (?, ?, ?, ?)"
                     + " ON CONFLICT (user_id, room_id, tag) DO UPDATE SET content = EXCLUDED.content",
-                    userId, roomId, tag);
+                    userId, roomId, tag, content);
         }
         int updated;
         try (PreparedStatement ps = c.prepareStatement(
@@ -194,7 +234,7 @@ final class SynapseStatements {
             run("insert room_tags_revisions", "INSERT INTO room_tags_revisions (user_id, room_id, stream_id)"
                     + " VALUES (?, ?, ?)", userId, roomId, id);
         }
-        c.commit();
+        commit();
         return id;
     }
 
@@ -212,7 +252,7 @@ final class SynapseStatements {
         run("insert push_rules_stream", "INSERT INTO push_rules_stream (instance_name, stream_id, event_stream_ordering,"
                 + " user_id, rule_id, op, priority_class, priority, conditions, actions) VALUES ('master', ?, 1, ?, ?,"
                 + " 'ADD', 5, 0, '[]', '[]')", id, userId, ruleId);
-        c.commit();
+        commit();
         return id;
     }
 
@@ -224,20 +264,25 @@ final class SynapseStatements {
                 userId, ruleId);
         run("insert push_rules_stream", "INSERT INTO push_rules_stream (instance_name, stream_id, event_stream_ordering,"
                 + " user_id, rule_id, op) VALUES ('master', ?, 1, ?, ?, 'DELETE')", id, userId, ruleId);
-        c.commit();
+        commit();
         return id;
     }
 
     /** add_pusher: upsert keyed on (app_id, pushkey, user_name) that rewrites id. */
     long pusher(String userId, String appId, String pushkey) throws SQLException {
+        return pusher(userId, appId, pushkey, "{}");
+    }
+
+    /** As {@link #pusher(String, String, String)}, with the pusher's data (e.g. its push gateway URL). */
+    long pusher(String userId, String appId, String pushkey, String data) throws SQLException {
         long id = next("pushers_sequence");
         run("upsert pushers", "INSERT INTO pushers (id, user_name, access_token, profile_tag, kind, app_id,"
                 + " app_display_name, device_display_name, pushkey, ts, lang, data, last_stream_ordering,"
-                + " instance_name, enabled) VALUES (?, ?, NULL, '', 'http', ?, 'app', 'device', ?, 1, 'en', '{}', 0,"
+                + " instance_name, enabled) VALUES (?, ?, NULL, '', 'http', ?, 'app', 'device', ?, 1, 'en', ?, 0,"
                 + " 'master', true) ON CONFLICT (app_id, pushkey, user_name) DO UPDATE SET id = EXCLUDED.id, ts ="
                 + " EXCLUDED.ts, data = EXCLUDED.data, instance_name = EXCLUDED.instance_name", id, userId, appId,
-                pushkey);
-        c.commit();
+                pushkey, data);
+        commit();
         return id;
     }
 
@@ -247,7 +292,7 @@ final class SynapseStatements {
                 + " last_success = 5 WHERE app_id = ? AND pushkey = ? AND user_name = ?", appId, pushkey, userId);
         run("update pushers (failing)", "UPDATE pushers SET failing_since = NULL WHERE app_id = ? AND pushkey = ?"
                 + " AND user_name = ?", appId, pushkey, userId);
-        c.commit();
+        commit();
     }
 
     /** delete_pusher_by_app_id_pushkey_user_id: DELETE pushers, INSERT deleted_pushers. */
@@ -257,7 +302,7 @@ final class SynapseStatements {
                 appId, pushkey, userId);
         run("insert deleted_pushers", "INSERT INTO deleted_pushers (stream_id, instance_name, app_id, pushkey,"
                 + " user_id) VALUES (?, 'master', ?, ?, ?)", id, appId, pushkey, userId);
-        c.commit();
+        commit();
         return id;
     }
 
@@ -267,7 +312,7 @@ final class SynapseStatements {
         run("insert cache_invalidation_stream_by_instance", "INSERT INTO cache_invalidation_stream_by_instance"
                 + " (stream_id, instance_name, cache_func, keys, invalidation_ts) VALUES (?, 'master', ?, ?, 7)",
                 id, cacheFunc, c.createArrayOf("text", keys));
-        c.commit();
+        commit();
         return id;
     }
 
@@ -275,7 +320,7 @@ final class SynapseStatements {
     void cleanUpInvalidations(long from, long to) throws SQLException {
         run("delete cache_invalidation_stream_by_instance", "DELETE FROM cache_invalidation_stream_by_instance"
                 + " WHERE ? <= stream_id AND stream_id <= ?", from, to);
-        c.commit();
+        commit();
     }
 
     /** A to-device message to a local device and one to a remote server. */
@@ -285,7 +330,7 @@ final class SynapseStatements {
                 + " instance_name) VALUES (?, ?, ?, '{}', 'master')", userId, deviceId, id);
         run("insert device_federation_outbox", "INSERT INTO device_federation_outbox (destination, stream_id,"
                 + " queued_ts, messages_json, instance_name) VALUES (?, ?, 1, '{}', 'master')", destination, id);
-        c.commit();
+        commit();
         return id;
     }
 
@@ -295,7 +340,7 @@ final class SynapseStatements {
                 + " AND stream_id <= ?", userId, deviceId, upTo);
         run("delete device_federation_outbox", "DELETE FROM device_federation_outbox WHERE destination = ? AND"
                 + " stream_id <= ?", destination, upTo);
-        c.commit();
+        commit();
     }
 
     /** _add_device_change_to_stream_txn and the outbound pokes for one remote server. */
@@ -313,7 +358,7 @@ final class SynapseStatements {
                 + " false)", userId, deviceId, id);
         run("update device_lists_changes_in_room", "UPDATE device_lists_changes_in_room SET"
                 + " converted_to_destinations = true WHERE stream_id = ?", id);
-        c.commit();
+        commit();
         return id;
     }
 
@@ -321,7 +366,7 @@ final class SynapseStatements {
     void pokesSent(String destination, long upTo) throws SQLException {
         run("delete device_lists_outbound_pokes", "DELETE FROM device_lists_outbound_pokes WHERE destination = ? AND"
                 + " stream_id <= ?", destination, upTo);
-        c.commit();
+        commit();
     }
 
     /** _add_user_signature_change_txn. */
@@ -329,7 +374,7 @@ final class SynapseStatements {
         long id = next("device_lists_sequence");
         run("insert user_signature_stream", "INSERT INTO user_signature_stream (stream_id, from_user_id, user_ids,"
                 + " instance_name) VALUES (?, ?, '[]', 'master')", id, fromUser);
-        c.commit();
+        commit();
         return id;
     }
 
@@ -339,7 +384,7 @@ final class SynapseStatements {
         run("insert thread_subscriptions", "INSERT INTO thread_subscriptions (user_id, event_id, room_id, subscribed,"
                 + " automatic, stream_id, instance_name) VALUES (?, ?, ?, true, false, ?, 'master')",
                 userId, eventId, roomId, id);
-        c.commit();
+        commit();
         return id;
     }
 
@@ -349,7 +394,7 @@ final class SynapseStatements {
         run("update thread_subscriptions", "UPDATE thread_subscriptions SET subscribed = false, stream_id = ?,"
                 + " instance_name = 'master' WHERE user_id = ? AND event_id = ? AND room_id = ? AND subscribed",
                 id, userId, eventId, roomId);
-        c.commit();
+        commit();
         return id;
     }
 
@@ -358,7 +403,7 @@ final class SynapseStatements {
         long id = next("un_partial_stated_room_stream_sequence");
         run("insert un_partial_stated_room_stream", "INSERT INTO un_partial_stated_room_stream (stream_id,"
                 + " instance_name, room_id) VALUES (?, 'master', ?)", id, roomId);
-        c.commit();
+        commit();
         return id;
     }
 
@@ -367,7 +412,7 @@ final class SynapseStatements {
         long id = next("un_partial_stated_event_stream_sequence");
         run("insert un_partial_stated_event_stream", "INSERT INTO un_partial_stated_event_stream (stream_id,"
                 + " instance_name, event_id, rejection_status_changed) VALUES (?, 'master', ?, false)", id, eventId);
-        c.commit();
+        commit();
         return id;
     }
 }

@@ -39,6 +39,9 @@ import org.junit.jupiter.api.Timeout;
  * worker, once past the last commit, must answer every key exactly as the database does.
  *
  * <p>Prints a {@code FIGURES} line: operations, answers and key checks, violations (must be 0).
+ *
+ * <p>This class runs on the seed-era schema; {@link WorkerConsistencyCurrentIT} runs the same check ({@link #run})
+ * on current Synapse's.
  */
 class WorkerConsistencyIT {
     static final int OPERATIONS = 10_000;
@@ -56,9 +59,15 @@ class WorkerConsistencyIT {
     @Test
     @Timeout(value = 4, unit = TimeUnit.MINUTES)
     void everyAnswerReflectsEveryWriteCommittedAtOrBeforeItsPosition() throws Exception {
+        run(WorkerSchema.SEED);
+    }
+
+    /** The whole check on a database of {@code schema}. */
+    static void run(WorkerSchema schema) throws Exception {
         long seed = Long.getLong("synrep.worker.seed", System.nanoTime());
-        System.out.println("WorkerConsistencyIT: seed " + seed + " (rerun with -Dsynrep.worker.seed=" + seed + ")");
-        String url = TestPostgres.freshDatabase("wcons");
+        String name = schema == WorkerSchema.SEED ? "WorkerConsistencyIT" : "WorkerConsistencyCurrentIT";
+        System.out.println(name + ": seed " + seed + " (rerun with -Dsynrep.worker.seed=" + seed + ")");
+        String url = schema.freshDatabase(schema == WorkerSchema.SEED ? "wcons" : "wconscur");
         String slot = SqlRows.dbName(url);
         Path dir = Files.createTempDirectory("synrep-wcons");
         long t0 = System.nanoTime();
@@ -68,7 +77,7 @@ class WorkerConsistencyIT {
         List<WorkerProcess> workers = new ArrayList<>();
         WorkerTap tap = null;
         try {
-            tap = new WorkerTap(relay.base(), "-1", false).start();
+            tap = new WorkerTap(relay.base(), "-1", false, schema.streams).start();
             for (int i = 0; i < 2; i++) {
                 workers.add(WorkerProcess.launch(WorkerProcess.JVM, List.of("--relay", relay.base(), "--pg-url", url,
                         "--listen", "127.0.0.1:0", "--name", "cons" + i, "--tokens",
@@ -78,10 +87,12 @@ class WorkerConsistencyIT {
             for (WorkerProcess w : workers) {
                 w.awaitServingOrFail();
                 w.awaitReading(Duration.ofSeconds(60));
+                assertEquals(schema == WorkerSchema.SEED ? "synapse-seed" : "synapse-current",
+                        w.get("/health", 200).path("schema").asText(), "the worker reads the schema's tables");
             }
             long started = System.nanoTime();
 
-            WorkerWrites writes = new WorkerWrites(url, WRITER_THREADS);
+            WorkerWrites writes = new WorkerWrites(url, WRITER_THREADS, schema);
             AtomicReference<Throwable> readerFailure = new AtomicReference<>();
             ConcurrentLinkedQueue<Answer> answers = new ConcurrentLinkedQueue<>();
             AtomicLong dbChecks = new AtomicLong();
@@ -92,7 +103,7 @@ class WorkerConsistencyIT {
             for (int t = 0; t < READER_THREADS; t++) {
                 Random random = new Random(seed * 7 + t);
                 Thread th = new Thread(() -> {
-                    WorkerReads reads = new WorkerReads();
+                    WorkerReads reads = new WorkerReads(schema);
                     long[] last = new long[workers.size()];
                     try (Connection db = TestPostgres.connect(url)) {
                         while (!stop.get()) {
@@ -106,7 +117,7 @@ class WorkerConsistencyIT {
                             answers.add(a);
                             // never newer than the database: a direct read right after the answer
                             if (q.kind() == Kind.AD_ONE && random.nextInt(3) == 0) {
-                                Long now = (Long) WorkerReads.fromDatabase(db, q);
+                                Long now = (Long) WorkerReads.fromDatabase(db, q, schema);
                                 Long answered = (Long) a.observed();
                                 dbChecks.incrementAndGet();
                                 if (answered != null && (now == null || answered > now)) {
@@ -129,7 +140,7 @@ class WorkerConsistencyIT {
             for (int t = 0; t < CHASER_THREADS; t++) {
                 int first = t % workers.size();
                 Thread th = new Thread(() -> {
-                    WorkerReads reads = new WorkerReads();
+                    WorkerReads reads = new WorkerReads(schema);
                     try {
                         while (!stop.get()) {
                             WorkerTap.TapRow row = chase.takeNewest();
@@ -175,7 +186,7 @@ class WorkerConsistencyIT {
             tap.assertHealthy();
 
             List<WorkerWrites.Write> log = writes.writes();
-            WorkerTruth truth = new WorkerTruth(log, tap.rows(), true);
+            WorkerTruth truth = new WorkerTruth(log, tap.rows(), true, schema);
             for (Answer a : answers) {
                 truth.check(a);
             }
@@ -188,7 +199,7 @@ class WorkerConsistencyIT {
                     workers.get(i).awaitPosition(lastCommit, Duration.ofSeconds(60));
                     List<Query> all = WorkerReads.allQueries(writes.redactedEvents());
                     compared += all.size();
-                    mismatches.addAll(new WorkerReads().compareWithDatabase(i, workers.get(i).base(), c,
+                    mismatches.addAll(new WorkerReads(schema).compareWithDatabase(i, workers.get(i).base(), c,
                             writes.redactedEvents()));
                 }
             }
@@ -204,7 +215,8 @@ class WorkerConsistencyIT {
             }
 
             long rows = tap.rows().size();
-            System.out.printf("FIGURES worker consistency: %d operations (%d writer threads at %d/s, %.1f s, %d"
+            System.out.printf("FIGURES worker consistency" + (schema == WorkerSchema.SEED ? "" : " (synapse-current)")
+                            + ": %d operations (%d writer threads at %d/s, %.1f s, %d"
                             + " retried), %d stream rows; 2 worker processes; %d answers checked (%d chasing fresh rows; %s; %d"
                             + " 'not changed since'), %d key checks (%d against a non-empty history at P, %d answered"
                             + " newer than P), %d direct database comparisons during the run, %d after it; violations"

@@ -47,6 +47,9 @@ import java.util.TreeSet;
  *   <li>an event: null when 404, "" when not redacted, else the redacting event's id;</li>
  *   <li>push rules: the set of rule ids; presence: the stream id (0 when none); changed since: a boolean.</li>
  * </ul>
+ * The worker answers the same JSON over both schemas ({@link WorkerSchema}); a threaded receipt's key ends with its
+ * thread. The database reads differ where the tables do: threaded receipts, memberships from
+ * {@code room_memberships} and push rules from {@code push_rules} on current Synapse's schema.
  */
 final class WorkerReads {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -89,6 +92,15 @@ final class WorkerReads {
 
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5)).build();
+    private final WorkerSchema schema;
+
+    WorkerReads() {
+        this(WorkerSchema.SEED);
+    }
+
+    WorkerReads(WorkerSchema schema) {
+        this.schema = schema;
+    }
 
     /** Asks the worker at {@code base}; any status but 200 (or 404 where absence is an answer) is an error. */
     Answer read(int worker, String base, Query q) throws IOException, InterruptedException {
@@ -126,8 +138,10 @@ final class WorkerReads {
             case RC_USER, RC_ROOM -> {
                 Map<String, Long> m = new TreeMap<>();
                 for (JsonNode r : body.path("receipts")) {
+                    JsonNode thread = r.path("thread_id");
                     m.put(receiptKey(r.path("room_id").asText(), r.path("receipt_type").asText(),
-                            r.path("user_id").asText()), v(r.path("data")));
+                            r.path("user_id").asText(), thread.isTextual() ? thread.asText() : null),
+                            v(r.path("data")));
                 }
                 yield m;
             }
@@ -233,6 +247,10 @@ final class WorkerReads {
         String user = row.text("user_id");
         return switch (row.stream()) {
             case "user_account_data" -> new Query(Kind.AD_ONE, user, row.text("type"), 0);
+            // current Synapse: one stream for global and room account data and tags
+            case "account_data" -> row.text("room_id") == null ? new Query(Kind.AD_ONE, user, row.text("data_type"), 0)
+                    : "m.tag".equals(row.text("data_type")) ? new Query(Kind.TAGS, user, null, 0)
+                    : new Query(Kind.RAD, user, row.text("room_id"), 0);
             case "room_account_data" -> new Query(Kind.RAD, user, row.text("room_id"), 0);
             case "receipts" -> row.position() % 2 == 0 ? new Query(Kind.RC_USER, user, null, 0)
                     : new Query(Kind.RC_ROOM, row.text("room_id"), null, 0);
@@ -244,7 +262,8 @@ final class WorkerReads {
             case "presence" -> new Query(Kind.PRESENCE, user, null, 0);
             case "tag_account_data" -> new Query(Kind.TAGS, user, null, 0);
             case "push_rules" -> new Query(Kind.RULES, user, null, 0);
-            case "pushers" -> new Query(Kind.PUSHERS, row.text("user_name"), null, 0);
+            case "pushers" -> new Query(Kind.PUSHERS, row.text("user_name") != null ? row.text("user_name") : user,
+                    null, 0);
             case "deleted_pushers" -> new Query(Kind.PUSHERS, user, null, 0);
             default -> null;
         };
@@ -278,8 +297,11 @@ final class WorkerReads {
     }
 
     /** The observation of {@code q} read directly from the database (the definition of the right answer). */
-    static Object fromDatabase(Connection c, Query q) throws SQLException {
+    static Object fromDatabase(Connection c, Query q, WorkerSchema schema) throws SQLException {
         String u = q.a();
+        boolean current = schema == WorkerSchema.CURRENT;
+        // a threaded receipt's key ends with its thread (receiptKey)
+        String thread = current ? " || coalesce('|' || thread_id, '')" : "";
         return switch (q.kind()) {
             case AD_ALL -> versions(c, "SELECT account_data_type, content FROM account_data WHERE user_id = ?",
                     rs -> adKey(u, rs.getString(1)), u);
@@ -287,10 +309,11 @@ final class WorkerReads {
                     + " AND account_data_type = ?", rs -> adKey(u, rs.getString(1)), u, q.b()).get(adKey(u, q.b()));
             case RAD -> versions(c, "SELECT account_data_type, content FROM room_account_data WHERE user_id = ?"
                     + " AND room_id = ?", rs -> radKey(u, q.b(), rs.getString(1)), u, q.b());
-            case RC_USER -> versions(c, "SELECT room_id || '|' || receipt_type, data FROM receipts_linearized"
-                    + " WHERE user_id = ?", rs -> "rc|" + rs.getString(1) + "|" + u, u);
-            case RC_ROOM -> versions(c, "SELECT receipt_type || '|' || user_id, data FROM receipts_linearized"
-                    + " WHERE room_id = ?", rs -> "rc|" + u + "|" + rs.getString(1), u);
+            case RC_USER -> versions(c, "SELECT room_id || '|' || receipt_type, data, ''" + thread
+                    + " FROM receipts_linearized WHERE user_id = ?", rs -> "rc|" + rs.getString(1) + "|" + u
+                    + rs.getString(3), u);
+            case RC_ROOM -> versions(c, "SELECT receipt_type || '|' || user_id" + thread + ", data"
+                    + " FROM receipts_linearized WHERE room_id = ?", rs -> "rc|" + u + "|" + rs.getString(1), u);
             case LATEST -> {
                 List<String> ids = new ArrayList<>();
                 List<Long> orderings = new ArrayList<>();
@@ -310,8 +333,13 @@ final class WorkerReads {
             }
             case ROOMS -> {
                 // the member event with the highest (live) stream ordering per room, by the events table alone
+                // (current Synapse: the membership is room_memberships', events.content is not written)
                 Map<String, String> m = new TreeMap<>();
-                try (PreparedStatement ps = c.prepareStatement("SELECT DISTINCT ON (room_id) room_id, event_id,"
+                try (PreparedStatement ps = c.prepareStatement(current
+                        ? "SELECT DISTINCT ON (e.room_id) e.room_id, e.event_id, m.membership FROM events e"
+                        + " JOIN room_memberships m ON m.event_id = e.event_id WHERE e.type = 'm.room.member'"
+                        + " AND e.state_key = ? AND e.stream_ordering > 0 ORDER BY e.room_id, e.stream_ordering DESC"
+                        : "SELECT DISTINCT ON (room_id) room_id, event_id,"
                         + " content::json->>'membership' FROM events WHERE type = 'm.room.member' AND state_key = ?"
                         + " AND stream_ordering > 0 ORDER BY room_id, stream_ordering DESC")) {
                     ps.setString(1, u);
@@ -341,9 +369,11 @@ final class WorkerReads {
             case PUSHERS -> versions(c, "SELECT app_id || '|' || pushkey, data FROM pushers WHERE user_name = ?",
                     rs -> "pusher|" + u + "|" + rs.getString(1), u);
             case RULES -> {
-                // each rule id is ADDed once and DELETEd at most once
+                // each rule id is ADDed once and DELETEd at most once; current Synapse keeps the rules themselves
                 TreeSet<String> s = new TreeSet<>();
-                try (PreparedStatement ps = c.prepareStatement("SELECT rule_id FROM push_rules_stream"
+                try (PreparedStatement ps = c.prepareStatement(current
+                        ? "SELECT rule_id FROM push_rules WHERE user_name = ?"
+                        : "SELECT rule_id FROM push_rules_stream"
                         + " WHERE user_id = ? GROUP BY rule_id HAVING bool_and(op <> 'DELETE')")) {
                     ps.setString(1, u);
                     try (ResultSet rs = ps.executeQuery()) {
@@ -406,7 +436,7 @@ final class WorkerReads {
             throws IOException, InterruptedException, SQLException {
         List<String> diffs = new ArrayList<>();
         for (Map.Entry<Query, Object> e : observeAll(worker, base, events).entrySet()) {
-            Object expected = fromDatabase(db, e.getKey());
+            Object expected = fromDatabase(db, e.getKey(), schema);
             if (!Objects.equals(e.getValue(), expected)) {
                 diffs.add(e.getKey() + ": worker " + e.getValue() + ", database " + expected);
             }
@@ -414,8 +444,11 @@ final class WorkerReads {
         return diffs;
     }
 
-    /** The subkeys a versioned-map answer speaks for (absent from the map: absent). */
-    static List<String> domain(Query q) {
+    /**
+     * The subkeys a versioned-map answer speaks for (absent from the map: absent); receipts in each of
+     * {@code threads} (null: unthreaded).
+     */
+    static List<String> domain(Query q, List<String> threads) {
         List<String> keys = new ArrayList<>();
         switch (q.kind()) {
             case AD_ALL -> AD_TYPES.forEach(t -> keys.add(adKey(q.a(), t)));
@@ -424,14 +457,18 @@ final class WorkerReads {
             case RC_USER -> {
                 for (int r = 0; r < ROOMS; r++) {
                     for (String t : RECEIPT_TYPES) {
-                        keys.add(receiptKey(room(r), t, q.a()));
+                        for (String thread : threads) {
+                            keys.add(receiptKey(room(r), t, q.a(), thread));
+                        }
                     }
                 }
             }
             case RC_ROOM -> {
                 for (int i = 0; i < USERS; i++) {
                     for (String t : RECEIPT_TYPES) {
-                        keys.add(receiptKey(q.a(), t, user(i)));
+                        for (String thread : threads) {
+                            keys.add(receiptKey(q.a(), t, user(i), thread));
+                        }
                     }
                 }
             }

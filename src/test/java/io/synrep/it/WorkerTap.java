@@ -69,9 +69,14 @@ final class WorkerTap implements AutoCloseable {
             new java.util.concurrent.atomic.AtomicReference<>();
 
     WorkerTap(String base, String from, boolean followResyncs) {
+        this(base, from, followResyncs, STREAMS);
+    }
+
+    /** A reader of {@code streams} (those a worker over the relay's schema follows: {@link WorkerSchema#streams}). */
+    WorkerTap(String base, String from, boolean followResyncs, List<String> streams) {
         this.base = base;
         this.followResyncs = followResyncs;
-        for (String s : STREAMS) {
+        for (String s : streams) {
             tokens.put(s, from);
         }
         thread = new Thread(this::run, "worker-it-tap");
@@ -206,8 +211,16 @@ final class WorkerTap implements AutoCloseable {
                 continue;
             }
             JsonNode s = body.path("device_lists");
+            // the column named device_id (field names start with the position): 3 in the seed catalog, 5 in current
+            int column = 0;
+            for (JsonNode n : s.path(PollAnswer.FIELD_NAMES)) {
+                if (n.asText().equals("device_id")) {
+                    break;
+                }
+                column++;
+            }
             for (JsonNode row : s.path(PollAnswer.ROWS)) {
-                if (device.equals(row.path(3).asText())) {
+                if (device.equals(row.path(column).asText())) {
                     return row.path(0).asLong();
                 }
             }

@@ -34,6 +34,15 @@ import java.util.function.BooleanSupplier;
  * pushers, which are also deleted, are owned by one writer thread (by user), which numbers its writes of a key
  * 1, 2, 3... (a deletion takes a number too). Push rules are ADDed under fresh ids and may later be DELETEd by the
  * thread that added them. Presence is versioned by its stream id. Events are identified by their stream ordering.
+ *
+ * <p>On current Synapse's schema ({@link WorkerSchema#CURRENT}) every transaction is one of Synapse's own
+ * ({@link SynapseStatements}): upserts that set the new content ({@code EXCLUDED.data}), so receipts, account data
+ * and room account data are owned by one writer thread too (by user) and numbered like tags and pushers; receipts
+ * are threaded ({@link WorkerSchema#receiptThreads}); members go to {@code room_memberships}, state events also to
+ * {@code current_state_delta_stream} (a second {@code events} row, {@code kind = state}, at the same position);
+ * tags, account data and room account data are rows of one {@code account_data} stream, a pusher's deletion a row of
+ * {@code pushers}; caches are {@code cache_invalidation_stream_by_instance}; instead of the public room list (no
+ * such stream), a pusher's bookkeeping update, which streams nothing.
  */
 final class WorkerWrites {
     static final ObjectMapper JSON = new ObjectMapper();
@@ -64,6 +73,11 @@ final class WorkerWrites {
 
     static String receiptKey(String room, String type, String user) {
         return "rc|" + room + "|" + type + "|" + user;
+    }
+
+    /** A receipt's key; a threaded receipt's key ends with its thread. */
+    static String receiptKey(String room, String type, String user, String thread) {
+        return thread == null ? receiptKey(room, type, user) : receiptKey(room, type, user) + "|" + thread;
     }
 
     static String tagKey(String user, String room, String tag) {
@@ -120,6 +134,7 @@ final class WorkerWrites {
 
     private final String url;
     private final int threads;
+    final WorkerSchema schema;
 
     final ConcurrentLinkedQueue<Write> log = new ConcurrentLinkedQueue<>();
     /** Committed transactions, logged or not. */
@@ -133,8 +148,13 @@ final class WorkerWrites {
     private final List<Thread> running = new ArrayList<>();
 
     WorkerWrites(String url, int threads) {
+        this(url, threads, WorkerSchema.SEED);
+    }
+
+    WorkerWrites(String url, int threads, WorkerSchema schema) {
         this.url = url;
         this.threads = threads;
+        this.schema = schema;
         for (int r = 0; r < ROOMS; r++) {
             roomEvents.add(new ArrayList<>());
         }
@@ -230,23 +250,25 @@ final class WorkerWrites {
         private final Connection c;
         private final int id;
         private final Random random;
-        /** Versions (and presence) of owned tag and pusher keys: key → {version, present ? 1 : 0}. */
+        /** Synapse's statements, on the current schema; the writer commits. */
+        private final SynapseStatements sql;
+        /** Versions (and presence) of owned keys (tags, pushers; current schema: all versioned keys): key → {version, present ? 1 : 0}. */
         private final Map<String, long[]> owned = new HashMap<>();
         /** Added, not yet deleted push rules of owned users. */
         private final Map<String, List<String>> rules = new HashMap<>();
         private int ruleCounter;
 
-        Writer(Connection c, int id, Random random) {
+        Writer(Connection c, int id, Random random) throws SQLException {
             this.c = c;
             this.id = id;
             this.random = random;
+            this.sql = schema == WorkerSchema.CURRENT ? new SynapseStatements(c, false) : null;
         }
 
         /** The owned keys' state from the log of earlier writes (for writers started again after a pause). */
         void loadOwnedState() throws SQLException {
             for (Write w : log) {
-                if (w.fact() instanceof Versioned v && (v.key().startsWith("tag|") || v.key().startsWith("pusher|"))
-                        && owns(v.key().split("\\|")[1])) {
+                if (w.fact() instanceof Versioned v && isOwned(v.key())) {
                     long[] s = owned.computeIfAbsent(v.key(), k -> new long[2]);
                     if (v.version() > s[0]) {
                         s[0] = v.version();
@@ -263,6 +285,15 @@ final class WorkerWrites {
                             r.ruleId().lastIndexOf('_') + 1)) + 1);
                 }
             }
+        }
+
+        /** Owned keys: tags and pushers; on the current schema every versioned key (the user owns it). */
+        private boolean isOwned(String key) {
+            String[] parts = key.split("\\|");
+            if (key.startsWith("tag|") || key.startsWith("pusher|")) {
+                return owns(parts[1]);
+            }
+            return sql != null && owns(key.startsWith("rc|") ? parts[3] : parts[1]);
         }
 
         private boolean owns(String user) {
@@ -315,6 +346,9 @@ final class WorkerWrites {
 
         /** Performs the write in the open transaction; returns what to record once it has committed. */
         private Runnable write(Kind kind) throws SQLException {
+            if (sql != null) {
+                return writeCurrent(kind);
+            }
             return switch (kind) {
                 case MESSAGE -> event(false, "m.room.message", null, null);
                 case STATE -> event(false, "m.room.name", null, null);
@@ -360,6 +394,81 @@ final class WorkerWrites {
             };
         }
 
+        /** {@link #write} on current Synapse's schema: Synapse's own statements ({@link SynapseStatements}). */
+        private Runnable writeCurrent(Kind kind) throws SQLException {
+            return switch (kind) {
+                case MESSAGE -> event(false, "m.room.message", null, null);
+                case STATE -> event(false, "m.room.name", null, null);
+                case MEMBER -> {
+                    String[] memberships = {"join", "join", "leave", "invite"};
+                    yield event(false, "m.room.member", user(random.nextInt(USERS)),
+                            memberships[random.nextInt(memberships.length)]);
+                }
+                case REDACTION -> event(false, "m.room.redaction", null, null);
+                case BACKFILL -> event(true, "m.room.message", null, null);
+                case RECEIPT -> {
+                    String user = ownedUser();
+                    String roomId = room(random.nextInt(ROOMS));
+                    String type = RECEIPT_TYPES.get(random.nextInt(RECEIPT_TYPES.size()));
+                    String thread = schema.receiptThreads.get(random.nextInt(schema.receiptThreads.size()));
+                    yield nextVersion(receiptKey(roomId, type, user, thread), "receipts", v -> sql.receipt(roomId,
+                            type, user, "$read" + v + ".w", thread, "{\"v\":" + v + ",\"ts\":1}"));
+                }
+                case ACCOUNT_DATA -> {
+                    String user = ownedUser();
+                    String type = AD_TYPES.get(random.nextInt(AD_TYPES.size()));
+                    yield nextVersion(adKey(user, type), "account_data",
+                            v -> sql.globalAccountData(user, type, "{\"v\":" + v + "}"));
+                }
+                case ROOM_ACCOUNT_DATA -> {
+                    String user = ownedUser();
+                    String roomId = room(random.nextInt(ROOMS));
+                    String type = RAD_TYPES.get(random.nextInt(RAD_TYPES.size()));
+                    yield nextVersion(radKey(user, roomId, type), "account_data",
+                            v -> sql.roomAccountData(user, roomId, type, "{\"v\":" + v + "}"));
+                }
+                case TAG -> tag();
+                case PUSHER -> pusher();
+                case PUSH_RULE -> pushRule();
+                case PRESENCE -> presence();
+                case TO_DEVICE -> {
+                    sql.toDevice(user(random.nextInt(USERS)), "DEV1", "remote.w.test");
+                    yield () -> { };
+                }
+                case DEVICE_LIST -> {
+                    sql.deviceChange(user(random.nextInt(USERS)), "DEV" + random.nextInt(3), "remote.w.test");
+                    yield () -> { };
+                }
+                case CACHE -> {
+                    sql.invalidate("get_user_by_id", user(random.nextInt(USERS)));
+                    yield () -> { };
+                }
+                case PUBLIC_ROOM -> {
+                    // no public room list stream in current Synapse: a pusher's bookkeeping, which streams nothing
+                    sql.pusherProgress(ownedUser(), APPS.get(random.nextInt(APPS.size())),
+                            PUSHKEYS.get(random.nextInt(PUSHKEYS.size())));
+                    yield () -> { };
+                }
+            };
+        }
+
+        /** The statement of one version of an owned key: returns the stream id it wrote. */
+        private interface VersionWrite {
+            long write(long version) throws SQLException;
+        }
+
+        /** Writes the next version of the owned key {@code key}; returns what to log once it has committed. */
+        private Runnable nextVersion(String key, String stream, VersionWrite statement) throws SQLException {
+            long[] state = owned.computeIfAbsent(key, k -> new long[2]);
+            long version = state[0] + 1;
+            Write w = new Write(stream, statement.write(version), new Versioned(key, version, false));
+            return () -> {
+                state[0] = version;
+                state[1] = 1;
+                log.add(w);
+            };
+        }
+
         private Runnable event(boolean backfill, String type, String member, String membership) throws SQLException {
             int r = random.nextInt(ROOMS);
             String roomId = room(r);
@@ -385,21 +494,12 @@ final class WorkerWrites {
                 default -> "{\"msgtype\":\"m.text\",\"body\":\"message " + so + "\"}";
             };
             String sender = member != null && !"invite".equals(membership) ? member : user(random.nextInt(USERS));
-            update("INSERT INTO events (topological_ordering, event_id, type, room_id, content, processed, outlier,"
-                            + " depth, origin_server_ts, received_ts, sender, contains_url, instance_name,"
-                            + " stream_ordering, state_key) VALUES (?, ?, ?, ?, ?, true, false, ?, ?, ?, ?, false,"
-                            + " 'master', ?, ?)", so, eventId, type, roomId, content, so, System.currentTimeMillis(),
-                    System.currentTimeMillis(), sender, so, stateKey);
-            update("INSERT INTO event_json (event_id, room_id, internal_metadata, json, format_version)"
-                    + " VALUES (?, ?, '{}', ?, 3)", eventId, roomId, "{\"type\":\"" + type + "\",\"content\":"
-                    + content + (redacts == null ? "" : ",\"redacts\":\"" + redacts + "\"") + "}");
-            if (stateKey != null) {
-                update("INSERT INTO state_events (event_id, room_id, type, state_key) VALUES (?, ?, ?, ?)", eventId,
-                        roomId, type, stateKey);
-            }
-            if (redacts != null) {
-                update("INSERT INTO redactions (event_id, redacts, have_censored, received_ts)"
-                        + " VALUES (?, ?, false, 0)", eventId, redacts);
+            String json = "{\"type\":\"" + type + "\",\"content\":" + content
+                    + (redacts == null ? "" : ",\"redacts\":\"" + redacts + "\"") + "}";
+            if (sql != null) {
+                sql.event(so, eventId, roomId, type, stateKey, membership, sender, json, null, redacts, backfill);
+            } else {
+                seedEvent(so, eventId, roomId, type, content, sender, stateKey, json, redacts);
             }
             String target = redacts;
             String stream = backfill ? "backfill" : "events";
@@ -417,6 +517,26 @@ final class WorkerWrites {
                 }
                 maxStreamOrdering.accumulateAndGet(so, Math::max);
             };
+        }
+
+        /** An event's rows on the seed schema, in the writer's open transaction. */
+        private void seedEvent(long so, String eventId, String roomId, String type, String content, String sender,
+                               String stateKey, String json, String redacts) throws SQLException {
+            update("INSERT INTO events (topological_ordering, event_id, type, room_id, content, processed, outlier,"
+                            + " depth, origin_server_ts, received_ts, sender, contains_url, instance_name,"
+                            + " stream_ordering, state_key) VALUES (?, ?, ?, ?, ?, true, false, ?, ?, ?, ?, false,"
+                            + " 'master', ?, ?)", so, eventId, type, roomId, content, so, System.currentTimeMillis(),
+                    System.currentTimeMillis(), sender, so, stateKey);
+            update("INSERT INTO event_json (event_id, room_id, internal_metadata, json, format_version)"
+                    + " VALUES (?, ?, '{}', ?, 3)", eventId, roomId, json);
+            if (stateKey != null) {
+                update("INSERT INTO state_events (event_id, room_id, type, state_key) VALUES (?, ?, ?, ?)", eventId,
+                        roomId, type, stateKey);
+            }
+            if (redacts != null) {
+                update("INSERT INTO redactions (event_id, redacts, have_censored, received_ts)"
+                        + " VALUES (?, ?, false, 0)", eventId, redacts);
+            }
         }
 
         private Runnable receipt() throws SQLException {
@@ -462,7 +582,7 @@ final class WorkerWrites {
         }
 
         private Runnable tag() throws SQLException {
-            long sid = nextval("account_data_sequence");
+            long sid = sql != null ? 0 : nextval("account_data_sequence");
             String user = ownedUser();
             String roomId = room(random.nextInt(ROOMS));
             String tag = TAGS.get(random.nextInt(TAGS.size()));
@@ -470,17 +590,22 @@ final class WorkerWrites {
             long[] state = owned.computeIfAbsent(key, k -> new long[2]);
             long version = state[0] + 1;
             boolean delete = state[1] == 1 && random.nextInt(4) == 0;
-            if (delete) {
+            if (sql != null) {
+                sid = sql.tag(user, roomId, tag, delete, "{\"v\":" + version + "}");
+            } else if (delete) {
                 update("DELETE FROM room_tags WHERE user_id = ? AND room_id = ? AND tag = ?", user, roomId, tag);
             } else {
                 update("INSERT INTO room_tags (user_id, room_id, tag, content) VALUES (?, ?, ?, ?)"
                                 + " ON CONFLICT (user_id, room_id, tag) DO UPDATE SET content = EXCLUDED.content", user,
                         roomId, tag, "{\"v\":" + version + "}");
             }
-            update("INSERT INTO room_tags_revisions (user_id, room_id, stream_id, instance_name) VALUES (?, ?, ?,"
-                    + " 'master') ON CONFLICT (user_id, room_id) DO UPDATE SET stream_id = EXCLUDED.stream_id",
-                    user, roomId, sid);
-            Write w = new Write("tag_account_data", sid, new Versioned(key, version, delete));
+            if (sql == null) {
+                update("INSERT INTO room_tags_revisions (user_id, room_id, stream_id, instance_name) VALUES (?, ?, ?,"
+                        + " 'master') ON CONFLICT (user_id, room_id) DO UPDATE SET stream_id = EXCLUDED.stream_id",
+                        user, roomId, sid);
+            }
+            Write w = new Write(sql != null ? "account_data" : "tag_account_data", sid,
+                    new Versioned(key, version, delete));
             return () -> {
                 state[0] = version;
                 state[1] = delete ? 0 : 1;
@@ -489,7 +614,7 @@ final class WorkerWrites {
         }
 
         private Runnable pusher() throws SQLException {
-            long sid = nextval("pushers_sequence");
+            long sid = sql != null ? 0 : nextval("pushers_sequence");
             String user = ownedUser();
             String app = APPS.get(random.nextInt(APPS.size()));
             String pushkey = PUSHKEYS.get(random.nextInt(PUSHKEYS.size()));
@@ -498,7 +623,12 @@ final class WorkerWrites {
             long version = state[0] + 1;
             boolean delete = state[1] == 1 && random.nextInt(4) == 0;
             Write w;
-            if (delete) {
+            String data = "{\"v\":" + version + ",\"url\":\"https://push.w.test\"}";
+            if (sql != null) {
+                // current Synapse streams a deletion on the pushers stream itself (deleted = true)
+                sid = delete ? sql.deletePusher(user, app, pushkey) : sql.pusher(user, app, pushkey, data);
+                w = new Write("pushers", sid, new Versioned(key, version, delete));
+            } else if (delete) {
                 update("DELETE FROM pushers WHERE app_id = ? AND pushkey = ? AND user_name = ?", app, pushkey, user);
                 update("INSERT INTO deleted_pushers (stream_id, app_id, pushkey, user_id) VALUES (?, ?, ?, ?)", sid,
                         app, pushkey, user);
@@ -508,7 +638,7 @@ final class WorkerWrites {
                                 + " device_display_name, pushkey, ts, lang, data) VALUES (?, ?, '', 'http', ?, 'Synrep',"
                                 + " 'Phone', ?, ?, 'en', ?) ON CONFLICT (app_id, pushkey, user_name) DO UPDATE SET"
                                 + " id = EXCLUDED.id, ts = EXCLUDED.ts, data = EXCLUDED.data", sid, user, app, pushkey,
-                        System.currentTimeMillis(), "{\"v\":" + version + ",\"url\":\"https://push.w.test\"}");
+                        System.currentTimeMillis(), data);
                 w = new Write("pushers", sid, new Versioned(key, version, false));
             }
             return () -> {
@@ -519,13 +649,15 @@ final class WorkerWrites {
         }
 
         private Runnable pushRule() throws SQLException {
-            long sid = nextval("push_rules_stream_sequence");
+            long sid = sql != null ? 0 : nextval("push_rules_stream_sequence");
             String user = ownedUser();
             List<String> live = rules.computeIfAbsent(user, u -> new ArrayList<>());
             boolean delete = !live.isEmpty() && random.nextInt(3) == 0;
             String ruleId = delete ? live.get(random.nextInt(live.size()))
                     : "global/content/w" + id + "_" + ruleCounter++;
-            if (delete) {
+            if (sql != null) {
+                sid = delete ? sql.deletePushRule(user, ruleId) : sql.pushRule(user, ruleId);
+            } else if (delete) {
                 update("INSERT INTO push_rules_stream (stream_id, event_stream_ordering, user_id, rule_id, op)"
                         + " VALUES (?, 0, ?, ?, 'DELETE')", sid, user, ruleId);
             } else {
@@ -545,9 +677,15 @@ final class WorkerWrites {
         }
 
         private Runnable presence() throws SQLException {
+            String[] states = {"online", "unavailable", "offline"};
+            if (sql != null) {
+                String user = user(random.nextInt(USERS));
+                long sid = sql.presence(user, states[random.nextInt(states.length)]);
+                Write w = new Write("presence", sid, new PresenceFact(user, sid));
+                return () -> log.add(w);
+            }
             long sid = nextval("presence_stream_sequence");
             String user = user(random.nextInt(USERS));
-            String[] states = {"online", "unavailable", "offline"};
             update("INSERT INTO presence_stream (stream_id, user_id, state, last_active_ts, currently_active,"
                     + " instance_name) VALUES (?, ?, ?, ?, true, 'master')", sid, user,
                     states[random.nextInt(states.length)], System.currentTimeMillis());
