@@ -1,9 +1,10 @@
-package io.synrep.cli;
+package io.synrep;
 
 import io.javalin.Javalin;
 import io.synrep.capture.Capture;
 import io.synrep.capture.CatalogChoice;
 import io.synrep.capture.FileStateStore;
+import io.synrep.capture.LeftoverSpills;
 import io.synrep.capture.RelayState;
 import io.synrep.capture.ReplicaIdentityCheck;
 import io.synrep.capture.SchemaGaps;
@@ -476,12 +477,13 @@ public final class Relay implements AutoCloseable {
 
     /** The relay cannot start; the message says why and what to change. */
     public static final class StartupException extends RuntimeException {
-        StartupException(String message) {
+        public StartupException(String message) {
             super(message);
         }
     }
 
-    static String rootMessage(Throwable t) {
+    /** The message of {@code t}'s innermost cause, or its class when it has none. */
+    public static String rootMessage(Throwable t) {
         Throwable c = t;
         while (c.getCause() != null && c.getCause() != c) {
             c = c.getCause();
