@@ -1,6 +1,6 @@
 package io.synrep.bench;
 
-import io.synrep.cli.EmbeddedDatabase;
+import io.synrep.embedded.EmbeddedDatabase;
 import io.synrep.protocol.Position;
 import io.synrep.streams.Catalog;
 import java.io.IOException;

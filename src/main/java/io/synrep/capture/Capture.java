@@ -6,7 +6,7 @@ import io.debezium.engine.format.ChangeEventFormat;
 import io.debezium.engine.DebeziumEngine;
 import io.debezium.engine.RecordChangeEvent;
 import io.synrep.config.CaptureConfig;
-import io.synrep.log.StreamLog;
+import io.synrep.log.TransactionSink;
 import io.synrep.log.Transaction;
 import io.synrep.streams.Catalog;
 import io.synrep.streams.TransactionMapper;
@@ -31,6 +31,9 @@ import org.slf4j.LoggerFactory;
  * slot and may start a new epoch), and starts a new engine from the saved offsets. Transactions replayed from those
  * offsets that the log already holds are skipped by position.
  *
+ * <p>Captured transactions go to a {@link TransactionSink} (today the in-memory log); capture confirms to the slot
+ * only what the sink can confirm.
+ *
  * <p>Lifecycle: {@link #start()} once, {@link #close()} once. {@link #state()} is safe from any thread.
  */
 public final class Capture implements AutoCloseable {
@@ -47,7 +50,7 @@ public final class Capture implements AutoCloseable {
 
     private final CaptureConfig config;
     private final Catalog catalog;
-    private final StreamLog log;
+    private final TransactionSink log;
     private final StateKeeper keeper;
     private final Reconnect reconnect;
     private final VisibilityGate gate;
@@ -79,10 +82,11 @@ public final class Capture implements AutoCloseable {
     private final String publications;
 
     /**
+     * @param log                    where captured transactions go
      * @param checkpointSpacingBytes resume points are kept at least this many WAL bytes (or 250 ms) apart, which
      *                               bounds how far the confirmed position may trail what could be confirmed
      */
-    public Capture(CaptureConfig config, Catalog catalog, StreamLog log, StateKeeper keeper, Reconnect reconnect,
+    public Capture(CaptureConfig config, Catalog catalog, TransactionSink log, StateKeeper keeper, Reconnect reconnect,
                    long checkpointSpacingBytes) {
         this(config, config.publication(), catalog, log, keeper, reconnect, checkpointSpacingBytes);
     }
@@ -93,7 +97,7 @@ public final class Capture implements AutoCloseable {
      * @param checkpointSpacingBytes resume points are kept at least this many WAL bytes (or 250 ms) apart, which
      *                               bounds how far the confirmed position may trail what could be confirmed
      */
-    public Capture(CaptureConfig config, String publications, Catalog catalog, StreamLog log, StateKeeper keeper,
+    public Capture(CaptureConfig config, String publications, Catalog catalog, TransactionSink log, StateKeeper keeper,
                    Reconnect reconnect, long checkpointSpacingBytes) {
         this(config, publications, catalog, log, keeper, reconnect, checkpointSpacingBytes,
                 java.util.function.UnaryOperator.identity());
@@ -104,7 +108,7 @@ public final class Capture implements AutoCloseable {
      * VisibilityGate} reads ({@link VisibilityGate#VisibilityGate(CaptureConfig, java.util.function.UnaryOperator)}),
      * so that a test decides when a committed transaction counts as visible.
      */
-    Capture(CaptureConfig config, String publications, Catalog catalog, StreamLog log, StateKeeper keeper,
+    Capture(CaptureConfig config, String publications, Catalog catalog, TransactionSink log, StateKeeper keeper,
             Reconnect reconnect, long checkpointSpacingBytes, java.util.function.UnaryOperator<String> snapshotSeen) {
         this.publications = publications;
         this.checkpointSpacingBytes = checkpointSpacingBytes;

@@ -33,6 +33,20 @@ public record CatalogChoice(Catalog catalog, String name, String reason) {
     static final int CURRENT_SCHEMA = 72;
 
     /**
+     * A catalog given as it is (tests, bench): named after the built-in catalog it is or has the rules of, else
+     * unnamed, which readers are told as {@code custom}.
+     */
+    public static CatalogChoice given(Catalog catalog) {
+        for (String name : Catalog.BUILTIN_NAMES) {
+            Catalog builtin = Catalog.builtin(name);
+            if (catalog == builtin || catalog.rules().equals(builtin.rules())) {
+                return new CatalogChoice(catalog, name, "given");
+            }
+        }
+        return new CatalogChoice(catalog, null, "given");
+    }
+
+    /**
      * @param option null, empty or {@value #DETECT} to detect; a built-in catalog's name; else a catalog file, whose
      *               {@code "extends": "builtin"} means the detected built-in catalog
      */

@@ -1,6 +1,7 @@
 package io.synrep.capture;
 
 import io.synrep.config.CaptureConfig;
+import io.synrep.streams.StreamRule;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -77,6 +78,17 @@ public final class ReplicaIdentityCheck {
             LOG.info("could not read the tables' replica identity: {}", e.getMessage());
             return Map.of();
         }
+    }
+
+    /**
+     * As {@link #warn(CaptureConfig, Collection)} for the tables whose updates or deletes {@code publications}
+     * stream: TOASTed values and deleted rows only matter there.
+     */
+    public static void warn(CaptureConfig config, Publications publications) {
+        warn(config, publications.published().entrySet().stream()
+                .filter(e -> e.getValue().contains(StreamRule.Operation.UPDATE)
+                        || e.getValue().contains(StreamRule.Operation.DELETE))
+                .map(Map.Entry::getKey).toList());
     }
 
     /** Logs one WARN naming the tables and the fix when any table is not FULL; a failed check is only logged. */

@@ -1,5 +1,7 @@
 package io.synrep.capture;
 
+import io.synrep.config.CaptureConfig;
+import io.synrep.config.StateConfig;
 import java.util.Optional;
 
 /**
@@ -16,6 +18,12 @@ public interface StateStore {
 
     /** Where the state lives, for logs. */
     String describe();
+
+    /** The store {@code state} names: a file in its data directory, or a table in the writer's database. */
+    static StateStore open(StateConfig state, CaptureConfig capture) {
+        return state.store() == StateConfig.Store.FILE
+                ? new FileStateStore(state.dataDir()) : new TableStateStore(capture);
+    }
 
     /** The store cannot read or write; the message names the place and the fix. */
     final class StateStoreException extends RuntimeException {

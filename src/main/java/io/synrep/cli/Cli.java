@@ -1,7 +1,9 @@
 package io.synrep.cli;
 
+import io.synrep.Relay;
 import io.synrep.capture.SlotSetup;
 import io.synrep.streams.CatalogException;
+import io.synrep.worker.Worker;
 import java.io.PrintStream;
 import java.util.Arrays;
 import java.util.List;
@@ -77,7 +79,7 @@ public final class Cli {
         } catch (Args.UsageException e) {
             err.println("synrep " + e.getMessage());
             return 2;
-        } catch (SlotSetup.SetupException | CatalogException | Relay.StartupException e) {
+        } catch (SlotSetup.SetupException | CatalogException | Relay.StartupException | Worker.StartupException e) {
             err.println("synrep " + command + ": " + oneLine(e.getMessage()));
             return 1;
         } catch (InterruptedException e) {

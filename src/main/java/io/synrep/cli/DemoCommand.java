@@ -1,8 +1,11 @@
 package io.synrep.cli;
 
+import io.synrep.Relay;
 import io.synrep.config.HttpConfig;
+import io.synrep.embedded.EmbeddedDatabase;
 import io.synrep.protocol.Endpoint;
 import io.synrep.protocol.Position;
+import io.synrep.writer.SyntheticWriter;
 import java.io.PrintStream;
 import java.net.URI;
 import java.time.Duration;

@@ -1,5 +1,6 @@
 package io.synrep.cli;
 
+import io.synrep.Relay;
 import io.synrep.capture.Capture;
 import io.synrep.capture.CatalogChoice;
 import io.synrep.config.CaptureConfig;
@@ -10,6 +11,7 @@ import io.synrep.config.OpsConfig;
 import io.synrep.config.RetentionConfig;
 import io.synrep.config.Secret;
 import io.synrep.config.StateConfig;
+import io.synrep.embedded.EmbeddedDatabase;
 import io.synrep.http.PemKeys;
 import io.synrep.protocol.Endpoint;
 import io.synrep.protocol.Position;

@@ -3,6 +3,7 @@ package io.synrep.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.synrep.Relay;
 import io.synrep.client.ReplicationClient;
 import io.synrep.client.Row;
 import io.synrep.protocol.Backoff;

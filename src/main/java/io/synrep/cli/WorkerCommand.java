@@ -5,6 +5,7 @@ import io.synrep.config.ConfigKey;
 import io.synrep.config.ConfigKeys;
 import io.synrep.config.Secret;
 import io.synrep.http.PemKeys;
+import io.synrep.worker.Worker;
 import java.net.http.HttpClient;
 import io.synrep.protocol.Position;
 import java.io.PrintStream;

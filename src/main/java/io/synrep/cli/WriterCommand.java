@@ -1,5 +1,6 @@
 package io.synrep.cli;
 
+import io.synrep.writer.SyntheticWriter;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.List;

@@ -7,7 +7,10 @@ import io.synrep.config.HttpConfig;
 import io.synrep.protocol.Endpoint;
 import io.synrep.protocol.ErrorAnswer;
 import io.synrep.protocol.ErrorCode;
+import java.io.IOException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.UnknownHostException;
 import java.security.KeyStore;
 import java.security.SecureRandom;
@@ -123,6 +126,22 @@ public final class Listener {
     private static void reject(Context ctx, int status, ErrorCode errcode, String message) {
         ctx.status(status).contentType("application/json").result(ErrorAnswer.json(errcode, message));
         ctx.skipRemainingHandlers();
+    }
+
+    /**
+     * Binds {@code config}'s address once and lets it go, so that a start can fail before it touches anything else
+     * (a second relay on the same port). Port 0 is always bindable.
+     *
+     * @throws IOException why the address cannot be bound
+     */
+    public static void checkBindable(HttpConfig config) throws IOException {
+        if (config.port() == 0) {
+            return;
+        }
+        try (ServerSocket probe = new ServerSocket()) {
+            probe.setReuseAddress(true);
+            probe.bind(new InetSocketAddress(config.host(), config.port()));
+        }
     }
 
     /**

@@ -183,6 +183,15 @@ public final class Catalog {
         return rules.get(name);
     }
 
+    /** Each stream's fields, in catalog order (the order the catalog endpoint keeps). */
+    public Map<String, List<String>> fieldsByStream() {
+        Map<String, List<String>> fields = new LinkedHashMap<>();
+        for (String name : order) {
+            fields.put(name, rules.get(name).fields());
+        }
+        return fields;
+    }
+
     /** Every table a rule reads ({@code schema.table}), sources and joins: what the publication must contain. */
     public Set<String> tables() {
         Set<String> tables = new LinkedHashSet<>();

@@ -50,7 +50,7 @@ class WorkerHelpTest {
         }
 
         Set<String> endpoints = new LinkedHashSet<>(README_ENDPOINTS);
-        try (InputStream in = WorkerHelpTest.class.getResourceAsStream("/io/synrep/cli/worker-openapi.json")) {
+        try (InputStream in = WorkerHelpTest.class.getResourceAsStream("/io/synrep/worker/worker-openapi.json")) {
             JsonNode doc = new ObjectMapper().readTree(in);
             doc.path("paths").fieldNames().forEachRemaining(p -> endpoints.add(p.replaceAll("\\{[^}]*}", "{}")));
         }

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.synrep.cli.Relay;
+import io.synrep.Relay;
 import io.synrep.config.RetentionConfig;
 import io.synrep.streams.Catalog;
 import java.net.URL;

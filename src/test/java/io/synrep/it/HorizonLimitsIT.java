@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.synrep.capture.Capture;
-import io.synrep.cli.Relay;
+import io.synrep.Relay;
 import io.synrep.config.StateConfig;
 import io.synrep.it.ReplayHorizonIT.Reader;
 import io.synrep.it.ReplayHorizonIT.Resp;

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.synrep.cli.Relay;
+import io.synrep.Relay;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;

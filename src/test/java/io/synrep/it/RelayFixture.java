@@ -1,6 +1,6 @@
 package io.synrep.it;
 
-import io.synrep.cli.Relay;
+import io.synrep.Relay;
 import io.synrep.config.CaptureConfig;
 import io.synrep.config.HttpConfig;
 import io.synrep.config.RetentionConfig;

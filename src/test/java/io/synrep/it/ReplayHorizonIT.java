@@ -9,7 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.synrep.capture.Capture;
 import io.synrep.capture.SlotSetup;
-import io.synrep.cli.Relay;
+import io.synrep.Relay;
 import io.synrep.config.RetentionConfig;
 import io.synrep.config.StateConfig;
 import io.synrep.protocol.Position;

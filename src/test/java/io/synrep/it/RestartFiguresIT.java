@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.synrep.cli.Relay;
+import io.synrep.capture.CaptureProgress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -102,7 +102,7 @@ class RestartFiguresIT {
                 lines++;
                 assertTrue(Long.parseLong(progress.group(1)) <= (long) TRANSACTIONS * ROWS_PER_TRANSACTION + 1);
             }
-            assertTrue(caughtUp < 2 * Relay.REPLAY_PROGRESS_NANOS / 1_000_000 || lines >= 1,
+            assertTrue(caughtUp < 2 * CaptureProgress.REPLAY_PROGRESS_NANOS / 1_000_000 || lines >= 1,
                     "replay progress lines while catching up for " + caughtUp + " ms: " + relay.output());
             long replayedRows = Long.parseLong(m.group(3));
             System.out.printf("FIGURES restart: %d retained rows in %d transactions; process start to serving %d ms; "

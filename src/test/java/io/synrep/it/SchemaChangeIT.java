@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.synrep.capture.Capture;
-import io.synrep.cli.Relay;
+import io.synrep.Relay;
 import io.synrep.config.HttpConfig;
 import io.synrep.config.RetentionConfig;
 import io.synrep.config.StateConfig;

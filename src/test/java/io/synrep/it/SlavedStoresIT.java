@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.synrep.cli.Relay;
+import io.synrep.Relay;
 import io.synrep.client.EventsStore;
 import io.synrep.client.ReaderCache;
 import io.synrep.client.ReplicationClient;

@@ -3,7 +3,7 @@ package io.synrep.it;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.synrep.cli.Relay;
+import io.synrep.Relay;
 import io.synrep.config.CaptureConfig;
 import io.synrep.config.HttpConfig;
 import io.synrep.config.RetentionConfig;

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.synrep.cli.Relay;
+import io.synrep.Relay;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

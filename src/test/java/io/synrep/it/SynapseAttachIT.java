@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.synrep.capture.SlotSetup;
 import io.synrep.cli.Cli;
-import io.synrep.cli.Relay;
+import io.synrep.Relay;
 import io.synrep.config.HttpConfig;
 import io.synrep.config.RetentionConfig;
 import io.synrep.config.StateConfig;

@@ -1,6 +1,6 @@
 package io.synrep.it;
 
-import io.synrep.cli.EmbeddedDatabase;
+import io.synrep.embedded.EmbeddedDatabase;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.sql.Connection;

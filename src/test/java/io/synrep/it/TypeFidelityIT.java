@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.synrep.cli.Relay;
+import io.synrep.Relay;
 import io.synrep.config.RetentionConfig;
 import io.synrep.streams.Catalog;
 import java.io.IOException;

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.synrep.cli.Relay;
-import io.synrep.cli.Worker;
+import io.synrep.Relay;
+import io.synrep.worker.Worker;
 import io.synrep.client.TokenStore;
 import io.synrep.config.HttpConfig;
 import io.synrep.config.RetentionConfig;

@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.synrep.cli.Relay;
-import io.synrep.cli.Worker;
+import io.synrep.Relay;
+import io.synrep.worker.Worker;
 import io.synrep.client.TokenStore;
 import java.net.URI;
 import java.net.http.HttpClient;

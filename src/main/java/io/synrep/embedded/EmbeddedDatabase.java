@@ -1,4 +1,4 @@
-package io.synrep.cli;
+package io.synrep.embedded;
 
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;

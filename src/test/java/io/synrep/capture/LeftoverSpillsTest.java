@@ -1,4 +1,4 @@
-package io.synrep.cli;
+package io.synrep.capture;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

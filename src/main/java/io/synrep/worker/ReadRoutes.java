@@ -1,4 +1,4 @@
-package io.synrep.cli;
+package io.synrep.worker;
 
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;

@@ -1,4 +1,4 @@
-package io.synrep.cli;
+package io.synrep.writer;
 
 import java.sql.Array;
 import java.sql.Connection;

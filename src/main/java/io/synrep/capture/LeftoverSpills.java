@@ -1,4 +1,4 @@
-package io.synrep.cli;
+package io.synrep.capture;
 
 import io.synrep.config.CaptureConfig;
 import java.io.IOException;
@@ -19,7 +19,7 @@ import org.slf4j.LoggerFactory;
  * process's are never touched. (A relay in another PID namespace that shares the temporary directory would look
  * dead: give such relays their own {@code --spill-dir}.) Only files named like spill files are deleted.
  */
-final class LeftoverSpills {
+public final class LeftoverSpills {
     private static final Logger LOG = LoggerFactory.getLogger(LeftoverSpills.class);
     private static final String SPILL_FILES = "{tx,pending}-*.rows";
     private static final Pattern DEFAULT_DIR =
@@ -28,7 +28,7 @@ final class LeftoverSpills {
     private LeftoverSpills() {}
 
     /** At relay start: the configured directory (unless it is this process's default one) and dead processes' defaults. */
-    static void deleteAtStart(Path spillDir) {
+    public static void deleteAtStart(Path spillDir) {
         Path own = CaptureConfig.defaultSpillDir();
         if (!spillDir.equals(own)) { // other relays of this JVM may be spilling to the default directory
             deleteSpillFiles(spillDir);

@@ -1,4 +1,4 @@
-package io.synrep.cli;
+package io.synrep.worker;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -1,4 +1,4 @@
-package io.synrep.cli;
+package io.synrep.worker;
 
 import io.javalin.Javalin;
 import io.synrep.client.CacheRegistry;
@@ -83,7 +83,7 @@ public final class Worker implements AutoCloseable {
 
     /**
      * Starts a worker; failing to reach the database, to read saved tokens or to listen is a
-     * {@link Relay.StartupException} whose message names the fix.
+     * {@link StartupException} whose message names the fix.
      */
     public static Worker start(Settings s) {
         LOG.info("worker {}: relay {}, database {}, listen {}:{}, tokens {}, from {}, cache size {}, pool {}",
@@ -93,7 +93,7 @@ public final class Worker implements AutoCloseable {
         try {
             stores = SlavedStores.open(s.pgUrl(), new Properties(), s.poolSize(), s.cacheSize());
         } catch (StoreException e) {
-            throw new Relay.StartupException(e.getMessage());
+            throw new StartupException(e.getMessage());
         }
         LOG.info("worker {}: the database holds the {} schema; following {}", s.name(), stores.schema(),
                 stores.streams());
@@ -108,7 +108,7 @@ public final class Worker implements AutoCloseable {
             client = b.build().start();
         } catch (RuntimeException e) {
             stores.close();
-            throw new Relay.StartupException("cannot start reading: " + Relay.rootMessage(e));
+            throw new StartupException("cannot start reading: " + rootMessage(e));
         }
         Javalin http;
         try {
@@ -116,15 +116,15 @@ public final class Worker implements AutoCloseable {
         } catch (IllegalArgumentException e) {
             client.close();
             stores.close();
-            throw new Relay.StartupException(e.getMessage());
+            throw new StartupException(e.getMessage());
         }
         try {
             http.start();
         } catch (RuntimeException e) {
             client.close();
             stores.close();
-            throw new Relay.StartupException("cannot listen on " + s.host() + ":" + s.port() + ": "
-                    + Relay.rootMessage(e) + " (is the port in use? choose another with --listen)");
+            throw new StartupException("cannot listen on " + s.host() + ":" + s.port() + ": "
+                    + rootMessage(e) + " (is the port in use? choose another with --listen)");
         }
         ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "synrep-worker-ticker");
@@ -183,5 +183,20 @@ public final class Worker implements AutoCloseable {
         http.stop();
         client.close();
         stores.close();
+    }
+
+    /** The worker cannot start; the message says why and what to change. */
+    public static final class StartupException extends RuntimeException {
+        StartupException(String message) {
+            super(message);
+        }
+    }
+
+    private static String rootMessage(Throwable t) {
+        Throwable c = t;
+        while (c.getCause() != null && c.getCause() != c) {
+            c = c.getCause();
+        }
+        return c.getMessage() == null ? c.toString() : c.getMessage();
     }
 }

@@ -1,4 +1,4 @@
-package io.synrep.cli;
+package io.synrep.writer;
 
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,11 +1,11 @@
-package io.synrep.cli;
+package io.synrep.writer;
 
-import static io.synrep.cli.SynapseWorkload.INSTANCE;
-import static io.synrep.cli.SynapseWorkload.nextval;
-import static io.synrep.cli.SynapseWorkload.str;
-import static io.synrep.cli.SynapseWorkload.update;
+import static io.synrep.writer.SynapseWorkload.INSTANCE;
+import static io.synrep.writer.SynapseWorkload.nextval;
+import static io.synrep.writer.SynapseWorkload.str;
+import static io.synrep.writer.SynapseWorkload.update;
 
-import io.synrep.cli.SynapseWorkload.Result;
+import io.synrep.writer.SynapseWorkload.Result;
 import java.nio.ByteBuffer;
 import java.sql.Connection;
 import java.sql.SQLException;

@@ -1,4 +1,4 @@
-package io.synrep.cli;
+package io.synrep.writer;
 
 import java.util.Locale;
 import java.util.Random;

@@ -1,4 +1,4 @@
-package io.synrep.cli;
+package io.synrep.worker;
 
 import io.synrep.client.ReplicationClient;
 import io.synrep.client.Row;
