@@ -1,6 +1,5 @@
 package io.synrep.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.synrep.Relay;
@@ -189,14 +188,14 @@ final class TailCommand {
                 if (printed >= count) {
                     return;
                 }
-                JsonNode values = row.values();
+                List<Object> values = row.values();
                 ObjectNode line = JSON.createObjectNode();
                 line.put("stream", row.stream());
-                line.set("position", values.get(0));
+                line.set("position", JSON.valueToTree(values.get(0)));
                 ObjectNode fields = line.putObject("row");
                 List<String> names = row.fieldNames();
                 for (int i = 1; i < names.size(); i++) {
-                    fields.set(names.get(i), values.get(i));
+                    fields.set(names.get(i), JSON.valueToTree(i < values.size() ? values.get(i) : null));
                 }
                 out.println(line);
                 out.flush();

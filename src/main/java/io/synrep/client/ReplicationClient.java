@@ -73,7 +73,7 @@ public final class ReplicationClient implements AutoCloseable {
     private final Backoff backoff;
     private final HttpClient http;
     private final String authorization;
-    private final Pause pause;
+    private final Clock clock;
     private final Thread thread;
     private final Object positionLock = new Object();
     private final AtomicLong resyncs = new AtomicLong();
@@ -104,7 +104,7 @@ public final class ReplicationClient implements AutoCloseable {
         this.backoff = new Backoff(b.firstBackoff.toMillis(), b.maxBackoff.toMillis(), 0.5, b.jitter);
         this.http = b.http != null ? b.http : HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
         this.authorization = b.bearerSecret == null ? null : Endpoint.bearer(b.bearerSecret);
-        this.pause = b.pause;
+        this.clock = b.clock;
         this.thread = new Thread(this::loop, "synrep-reader");
         this.thread.setDaemon(true);
     }
@@ -189,12 +189,15 @@ public final class ReplicationClient implements AutoCloseable {
         return catalog;
     }
 
-    /** Waits until {@link #position()} is at least {@code target}; false on timeout. */
+    /**
+     * Waits until {@link #position()} is at least {@code target}; false once {@code timeout} has passed by the
+     * client's {@link Clock} (re-checked whenever the position moves, and when that much real time has passed).
+     */
     public boolean awaitPosition(long target, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
+        long deadline = clock.nanoTime() + timeout.toNanos();
         synchronized (positionLock) {
             while (position() < target) {
-                long left = deadline - System.nanoTime();
+                long left = deadline - clock.nanoTime();
                 if (left <= 0) {
                     return false;
                 }
@@ -269,14 +272,46 @@ public final class ReplicationClient implements AutoCloseable {
 
     private void sleep(Duration d) throws InterruptedException {
         if (!d.isZero()) {
-            pause.sleep(d);
+            clock.sleep(d);
         }
     }
 
-    /** How the reader thread waits between attempts; a seam for tests of the backoff ({@link Thread#sleep}). */
-    interface Pause {
+    /**
+     * The time a client reads and waits by: its waits between failed requests (the backoff, a relay's
+     * {@code Retry-After}) and the deadline of {@link #awaitPosition}. Not {@link java.time.Clock}, because the client
+     * also <em>waits</em> by it: a test's clock can let a 30-second wait pass at once and record it. The relay's
+     * long-poll timeout and the HTTP client's own timeouts run on the relay and the HTTP client, not here.
+     * Implementations are thread-safe; the default is {@link #system()}.
+     */
+    public interface Clock {
+        /** A monotonic reading in nanoseconds, as {@link System#nanoTime()}: only differences mean anything. */
+        long nanoTime();
+
+        /** Returns once {@code d} (positive) has passed by this clock; interruptible. */
         void sleep(Duration d) throws InterruptedException;
+
+        /** {@link System#nanoTime()} and {@link Thread#sleep}. */
+        static Clock system() {
+            return SYSTEM_CLOCK;
+        }
     }
+
+    private static final Clock SYSTEM_CLOCK = new Clock() {
+        @Override
+        public long nanoTime() {
+            return System.nanoTime();
+        }
+
+        @Override
+        public void sleep(Duration d) throws InterruptedException {
+            Thread.sleep(d.toMillis());
+        }
+
+        @Override
+        public String toString() {
+            return "system clock";
+        }
+    };
 
     /**
      * Asks the relay which streams it serves and polls from now on the followed ones it serves. A stream served
@@ -415,7 +450,7 @@ public final class ReplicationClient implements AutoCloseable {
             for (JsonNode values : s.path(PollAnswer.ROWS)) {
                 long position = values.path(0).asLong();
                 if (position <= cutoff) {
-                    batch.add(new Row(stream, position, fields, values));
+                    batch.add(new Row(stream, position, fields, RowJson.values(values)));
                 }
             }
             String held = sent.byStream().get(stream);
@@ -492,7 +527,7 @@ public final class ReplicationClient implements AutoCloseable {
         private Duration maxBackoff = Duration.ofSeconds(10);
         private HttpClient http;
         private String bearerSecret;
-        private Pause pause = d -> Thread.sleep(d.toMillis());
+        private Clock clock = Clock.system();
         private DoubleSupplier jitter = () -> java.util.concurrent.ThreadLocalRandom.current().nextDouble();
 
         private Builder(URI relay) {
@@ -590,12 +625,17 @@ public final class ReplicationClient implements AutoCloseable {
             return this;
         }
 
+        /** The time the client reads and waits by (see {@link Clock}); {@link Clock#system()} by default. */
+        public Builder clock(Clock c) {
+            this.clock = Objects.requireNonNull(c);
+            return this;
+        }
+
         /**
-         * For tests of the backoff: how the reader waits, and the random source of the jitter (values in [0, 1):
-         * each wait is the current backoff times {@code 0.5 + jitter}).
+         * For tests of the backoff: the random source of the jitter (values in [0, 1): each wait is the current
+         * backoff times {@code 0.5 + jitter}).
          */
-        Builder retryTiming(Pause waits, DoubleSupplier random) {
-            this.pause = Objects.requireNonNull(waits);
+        Builder jitter(DoubleSupplier random) {
             this.jitter = Objects.requireNonNull(random);
             return this;
         }

@@ -2,8 +2,8 @@ package io.synrep.worker;
 
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
-import io.synrep.client.EventsStore;
-import io.synrep.client.SlavedStores;
+import io.synrep.client.synapse.EventsStore;
+import io.synrep.client.synapse.SlavedStores;
 import java.util.Optional;
 
 /**

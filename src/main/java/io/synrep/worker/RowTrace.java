@@ -1,5 +1,6 @@
 package io.synrep.worker;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.synrep.client.ReplicationClient;
 import io.synrep.client.Row;
 import java.io.BufferedWriter;
@@ -20,6 +21,7 @@ import java.util.List;
  */
 final class RowTrace {
     static final String PROPERTY = "synrep.test.trace-rows";
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Writer out;
 
@@ -48,7 +50,7 @@ final class RowTrace {
 
     private void handled(Row row) {
         try {
-            out.write(row.stream() + "\t" + row.values() + "\n");
+            out.write(row.stream() + "\t" + JSON.writeValueAsString(row.values()) + "\n");
             out.flush();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the row trace", e);

@@ -1,11 +1,11 @@
 package io.synrep.worker;
 
 import io.javalin.Javalin;
-import io.synrep.client.CacheRegistry;
 import io.synrep.client.ReplicationClient;
-import io.synrep.client.SlavedStores;
-import io.synrep.client.StoreException;
 import io.synrep.client.TokenStore;
+import io.synrep.client.synapse.CacheRegistry;
+import io.synrep.client.synapse.SlavedStores;
+import io.synrep.client.synapse.StoreException;
 import io.synrep.config.HttpConfig;
 import io.synrep.config.Secret;
 import java.net.URI;

@@ -83,7 +83,7 @@ class SecuredReadersTest {
             assertTrue(c.awaitPosition(160, Duration.ofSeconds(20)), "reached 160: " + c.lastError());
         }
         assertEquals(List.of(150L, 160L), rows.stream().map(Row::position).toList());
-        assertEquals(8, rows.get(1).get("stream_id").asLong());
+        assertEquals(8L, rows.get(1).get("stream_id"));
 
         List<Row> none = new CopyOnWriteArrayList<>();
         try (ReplicationClient c = reader(SECRET + "-wrong", none)) {

@@ -3,6 +3,7 @@ package io.synrep.client;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -238,6 +239,35 @@ class ReplicationClientTest {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
         }
+    }
+
+    // --- rows ----------------------------------------------------------------------------------------------------
+
+    @Test
+    void rowsCarryTheirValuesAsPlainJavaValues() throws Exception {
+        startRelay(100);
+        List<Row> rows = new CopyOnWriteArrayList<>();
+        ReplicationClient c = started(ReplicationClient.builder(URI.create("http://127.0.0.1:" + port))
+                .on("events", rows::add).from("100"));
+        byte[] tail = encoder.encodeTail(new Object[] {7L, null, List.of("a", 2.5, Map.of("k", true))});
+        assertTrue(log.append(new Transaction(101, Map.of("events", List.of(tail)))));
+        await(c, 101);
+
+        Row r = rows.get(0);
+        assertEquals(List.of("position", "stream_ordering", "event_id", "room_id"), r.fieldNames());
+        assertEquals(101L, r.values().get(0));
+        assertEquals(7L, r.get("stream_ordering"));
+        assertTrue(r.has("event_id"));
+        assertNull(r.get("event_id"));
+        assertNull(r.text("event_id"));
+        assertEquals(List.of("a", 2.5, Map.of("k", true)), r.get("room_id"));
+        assertEquals("[\"a\",2.5,{\"k\":true}]", r.text("room_id"));
+        assertEquals("7", r.text("stream_ordering"));
+        assertFalse(r.has("nope"));
+        assertNull(r.get("nope"));
+        assertEquals("events@101[101,7,null,[\"a\",2.5,{\"k\":true}]]", r.toString());
+        assertThrows(UnsupportedOperationException.class, () -> r.values().set(1, 8L));
+        assertThrows(UnsupportedOperationException.class, () -> ((List<?>) r.get("room_id")).clear());
     }
 
     // --- order and acknowledgement ------------------------------------------------------------------------------

@@ -2,8 +2,8 @@ package io.synrep.example;
 
 import io.synrep.client.ReaderCache;
 import io.synrep.client.ReplicationClient;
-import io.synrep.client.SlavedStores;
 import io.synrep.client.TokenStore;
+import io.synrep.client.synapse.SlavedStores;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -1,5 +1,6 @@
 package io.synrep.it;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.synrep.client.ReplicationClient;
 import io.synrep.client.TokenStore;
 import io.synrep.client.Tokens;
@@ -33,6 +34,7 @@ public final class CrashingReader {
         FileOutputStream handled = new FileOutputStream(args[2], true);
         String freezeAfter = args.length > 3 ? args[3] : null;
         boolean[] freezeNextSave = {false};
+        ObjectMapper json = new ObjectMapper();
         TokenStore store = new TokenStore() {
             @Override
             public Optional<Tokens> load() {
@@ -56,7 +58,8 @@ public final class CrashingReader {
         ReplicationClient client = ReplicationClient.builder(relay)
                 .on("device_lists", row -> {
                     try {
-                        handled.write((row.position() + "\t" + row.values() + "\n").getBytes(StandardCharsets.UTF_8));
+                        handled.write((row.position() + "\t" + json.writeValueAsString(row.values()) + "\n")
+                                .getBytes(StandardCharsets.UTF_8));
                     } catch (IOException e) {
                         throw new UncheckedIOException(e);
                     }

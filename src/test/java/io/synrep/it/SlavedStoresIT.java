@@ -6,11 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.synrep.Relay;
-import io.synrep.client.EventsStore;
 import io.synrep.client.ReaderCache;
 import io.synrep.client.ReplicationClient;
 import io.synrep.client.Row;
-import io.synrep.client.SlavedStores;
+import io.synrep.client.synapse.EventsStore;
+import io.synrep.client.synapse.SlavedStores;
 import java.net.URI;
 import java.sql.Connection;
 import java.sql.PreparedStatement;

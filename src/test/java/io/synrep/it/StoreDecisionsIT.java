@@ -3,9 +3,9 @@ package io.synrep.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.synrep.client.EventsStore;
-import io.synrep.client.PushStore;
-import io.synrep.client.SlavedStores;
+import io.synrep.client.synapse.EventsStore;
+import io.synrep.client.synapse.PushStore;
+import io.synrep.client.synapse.SlavedStores;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;

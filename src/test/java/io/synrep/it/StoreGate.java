@@ -2,7 +2,7 @@ package io.synrep.it;
 
 import io.synrep.client.ReplicationClient;
 import io.synrep.client.Row;
-import io.synrep.client.SlavedStores;
+import io.synrep.client.synapse.SlavedStores;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;

@@ -2,7 +2,7 @@ package io.synrep.it;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.synrep.client.SlavedStores;
+import io.synrep.client.synapse.SlavedStores;
 import io.synrep.protocol.Endpoint;
 import io.synrep.protocol.ErrorAnswer;
 import io.synrep.protocol.PollAnswer;

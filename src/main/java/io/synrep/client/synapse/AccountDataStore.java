@@ -1,6 +1,8 @@
-package io.synrep.client;
+package io.synrep.client.synapse;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.synrep.client.ReaderCache;
+import io.synrep.client.Row;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;

@@ -1,7 +1,9 @@
-package io.synrep.client;
+package io.synrep.client.synapse;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
+import io.synrep.client.ReaderCache;
+import io.synrep.client.Row;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;

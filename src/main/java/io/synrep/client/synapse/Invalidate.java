@@ -1,5 +1,6 @@
-package io.synrep.client;
+package io.synrep.client.synapse;
 
+import io.synrep.client.ReaderCache;
 import java.util.List;
 
 /**

@@ -1,4 +1,4 @@
-package io.synrep.client;
+package io.synrep.client.synapse;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -1,5 +1,6 @@
-package io.synrep.client;
+package io.synrep.client.synapse;
 
+import io.synrep.client.Row;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -104,7 +105,7 @@ final class EntityChanges {
             case "device_lists" -> {
                 String user = row.text("user_id");
                 mark(users, user, p);
-                if (!row.get("is_signature").asBoolean(false)) {
+                if (!flag(row.get("is_signature"))) {
                     String device = row.text("device_id");
                     mark(devices, user == null || device == null ? null : deviceKey(user, device), p);
                 }
@@ -134,6 +135,17 @@ final class EntityChanges {
         rooms.reset(UNKNOWN);
         users.reset(UNKNOWN);
         devices.reset(UNKNOWN);
+    }
+
+    /** A boolean field that may also come as a number or text (as a JSON node's {@code asBoolean(false)} reads it). */
+    private static boolean flag(Object v) {
+        if (v instanceof Boolean b) {
+            return b;
+        }
+        if (v instanceof Number n) {
+            return n.longValue() != 0;
+        }
+        return v instanceof String s && s.trim().equals("true");
     }
 
     private void mark(StreamChangeCache cache, String entity, long position) {

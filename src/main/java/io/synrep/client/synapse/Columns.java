@@ -1,4 +1,4 @@
-package io.synrep.client;
+package io.synrep.client.synapse;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

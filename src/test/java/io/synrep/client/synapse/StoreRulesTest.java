@@ -1,4 +1,4 @@
-package io.synrep.client;
+package io.synrep.client.synapse;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -6,9 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.NullNode;
+import io.synrep.client.ReaderCache;
+import io.synrep.client.Row;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -22,17 +25,23 @@ class StoreRulesTest {
         return JSON.readTree(text);
     }
 
+    /** JSON text as the plain Java values a {@link Row} holds (integers as longs). */
+    private static Object value(String text) throws Exception {
+        return JSON.copy().enable(DeserializationFeature.USE_LONG_FOR_INTS).readValue(text, Object.class);
+    }
+
+    @SuppressWarnings("unchecked")
     private static Row row(String stream, long position, List<String> fields, String values) throws Exception {
-        return new Row(stream, position, fields, json(values));
+        return new Row(stream, position, fields, (List<Object>) value(values));
     }
 
     @Test
     void cachesStreamKeyConvention() throws Exception {
-        assertEquals("@a:t", CacheRegistry.key(json("[\"@a:t\"]")));
-        assertEquals(List.of("@a:t", "!r:t"), CacheRegistry.key(json("[\"@a:t\", \"!r:t\"]")));
-        assertEquals(List.of(), CacheRegistry.key(json("[]")));
-        assertNull(CacheRegistry.key(NullNode.getInstance()), "null keys: the whole cache");
-        assertNull(CacheRegistry.key(json("[\"a\", null]")), "a null element names no entry: the whole cache");
+        assertEquals("@a:t", CacheRegistry.key(value("[\"@a:t\"]")));
+        assertEquals(List.of("@a:t", "!r:t"), CacheRegistry.key(value("[\"@a:t\", \"!r:t\"]")));
+        assertEquals(List.of(), CacheRegistry.key(value("[]")));
+        assertNull(CacheRegistry.key(null), "null keys: the whole cache");
+        assertNull(CacheRegistry.key(value("[\"a\", null]")), "a null element names no entry: the whole cache");
     }
 
     @Test

@@ -1,6 +1,8 @@
-package io.synrep.client;
+package io.synrep.client.synapse;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.synrep.client.ReaderCache;
+import io.synrep.client.Row;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.List;

@@ -1,6 +1,7 @@
-package io.synrep.client;
+package io.synrep.client.synapse;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import io.synrep.client.ReaderCache;
+import io.synrep.client.Row;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -45,28 +46,29 @@ public final class CacheRegistry {
     }
 
     /**
-     * The entry key a {@code keys} array stands for (see the class comment); null, meaning the whole cache, for a
-     * JSON null, an absent field, or an array with a null element (no entry can be named by it).
+     * The entry key a row's {@code keys} value stands for (see the class comment): {@code keys} is a {@link List} (a
+     * JSON array, as {@link Row#get} gives it) of keys, each taken as its text; a single value is one key. Null,
+     * meaning the whole cache, for a null {@code keys} or a list with a null element (no entry can be named by it).
      */
-    public static Object key(JsonNode keys) {
-        if (keys == null || keys.isNull() || keys.isMissingNode()) {
+    public static Object key(Object keys) {
+        if (keys == null) {
             return null;
         }
-        if (!keys.isArray()) {
-            return keys.asText();
+        if (!(keys instanceof List<?> list)) {
+            return keys.toString();
         }
-        List<String> parts = new ArrayList<>(keys.size());
-        for (JsonNode k : keys) {
-            if (k.isNull()) {
+        List<String> parts = new ArrayList<>(list.size());
+        for (Object k : list) {
+            if (k == null) {
                 return null;
             }
-            parts.add(k.asText());
+            parts.add(k.toString());
         }
         return parts.size() == 1 ? parts.get(0) : List.copyOf(parts);
     }
 
-    /** Invalidates the entry {@code keys} names in the cache {@code name}; a null {@code keys} all of it. */
-    public void invalidate(String name, JsonNode keys) {
+    /** Invalidates the entry {@code keys} names ({@link #key}) in the cache {@code name}; null keys: all of it. */
+    public void invalidate(String name, Object keys) {
         ReaderCache<?, ?> cache = name == null ? null : byName.get(name);
         if (cache == null) {
             unknown.incrementAndGet();

@@ -1,4 +1,4 @@
-package io.synrep.client;
+package io.synrep.client.synapse;
 
 /**
  * A slaved store could not read the shared database (it is unreachable, refused the login, lacks the Synrep schema,

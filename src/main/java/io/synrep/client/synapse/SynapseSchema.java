@@ -1,4 +1,4 @@
-package io.synrep.client;
+package io.synrep.client.synapse;
 
 import java.sql.Connection;
 import java.sql.ResultSet;

@@ -1,5 +1,8 @@
-package io.synrep.client;
+package io.synrep.client.synapse;
 
+import io.synrep.client.ReaderCache;
+import io.synrep.client.ReplicationClient;
+import io.synrep.client.Row;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Properties;

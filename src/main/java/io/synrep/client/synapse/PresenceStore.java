@@ -1,5 +1,7 @@
-package io.synrep.client;
+package io.synrep.client.synapse;
 
+import io.synrep.client.ReaderCache;
+import io.synrep.client.Row;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.List;
