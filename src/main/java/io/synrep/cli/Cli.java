@@ -100,6 +100,7 @@ public final class Cli {
     /** {@code synrep} and its commands; {@code config} has {@code serve} and {@code worker} below it. */
     private static CommandLine commandLine(Map<String, String> env, long maxHeapBytes) {
         CommandLine synrep = new CommandLine(CommandLine.Model.CommandSpec.create().name("synrep"));
+        synrep.setExpandAtFiles(false);
         for (CommandLines.Definition d : COMMANDS) {
             CommandLine c = CommandLines.of(d, env, maxHeapBytes);
             if (d == ConfigCommand.DEFINITION) {

@@ -67,6 +67,8 @@ final class CommandLines {
         }
         spec.addOption(OptionSpec.builder("-h", "--help").usageHelp(true).description("this text").build());
         CommandLine cl = new CommandLine(spec);
+        // an argument such as a password may start with '@': it is a value, never a file of arguments
+        cl.setExpandAtFiles(false);
         cl.setHelpFactory(SpacedLabels::new);
         if (d.table() != null) {
             SettingSources sources = new SettingSources(d.table(), env);

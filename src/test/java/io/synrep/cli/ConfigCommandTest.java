@@ -160,6 +160,15 @@ class ConfigCommandTest {
     }
 
     @Test
+    void aValueStartingWithAnAtSignIsAValueNotAFileOfArguments() throws IOException {
+        Path f = file("--slot");
+        Run r = run(Map.of(), "config", "--data-dir", "@" + f);
+        assertEquals(0, r.code(), r.err());
+        assertEquals("@" + f, effective(r.out()).get("data-dir")[0]);
+        assertEquals("synrep", effective(r.out()).get("slot")[0]);
+    }
+
+    @Test
     void helpListsEveryKeyWithItsEnvironmentVariable() {
         Run r = run(Map.of(), "serve", "--help");
         for (Setting<?> k : ServeSettings.KEYS) {
