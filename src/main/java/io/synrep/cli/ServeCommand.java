@@ -10,6 +10,7 @@ import io.synrep.config.Resolved;
 import io.synrep.config.RetentionConfig;
 import io.synrep.config.Secret;
 import io.synrep.config.ServeSettings;
+import io.synrep.config.Setting;
 import io.synrep.config.StateConfig;
 import io.synrep.http.PemKeys;
 import io.synrep.protocol.Endpoint;
@@ -182,8 +183,7 @@ final class ServeCommand {
         }
 
         /** TLS for a listener; the files are read now so that a bad one stops startup. */
-        static HttpConfig withTls(Resolved r, HttpConfig http, io.synrep.config.Setting<Path> certKey,
-                                  io.synrep.config.Setting<Path> keyKey) {
+        static HttpConfig withTls(Resolved r, HttpConfig http, Setting<Path> certKey, Setting<Path> keyKey) {
             Path cert = r.get(certKey);
             Path key = r.get(keyKey);
             checkTls(r.command(), cert, key);
