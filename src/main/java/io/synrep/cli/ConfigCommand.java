@@ -1,52 +1,41 @@
 package io.synrep.cli;
 
-import io.synrep.config.ConfigKey;
-import io.synrep.config.ConfigKeys;
+import io.synrep.config.Resolved;
+import io.synrep.config.ServeSettings;
+import io.synrep.config.Setting;
 import java.io.PrintStream;
 import java.util.List;
-import java.util.Map;
 
 /**
  * {@code synrep config}: the effective configuration of {@code serve} or {@code worker}, validated as the command
  * would validate it at start, printed as a configuration file with each value's source. Secrets are masked.
  */
 final class ConfigCommand {
-    static final String HELP = """
-            Usage: synrep config [serve|worker] [options of that command]
-
-            Prints the configuration the command would run with, after the command line, the
-            environment (SYNREP_<NAME>) and the configuration file (--config FILE or SYNREP_CONFIG)
-            are combined, in that order of precedence, and checks it as the command does at start.
-            Each line is 'key = value' followed by where the value came from (command line, env VAR,
-            file FILE:LINE, or default). Secrets (passwords, the auth secret, passwords inside URLs)
-            are printed as ****. Exit 0 when the configuration is valid, 2 (with a message naming the
-            key) when it is not. Connects to nothing.
-            """;
+    static final CommandLines.Definition DEFINITION = new CommandLines.Definition("config",
+            List.of("print the effective configuration of serve or worker (secrets masked)"),
+            "[serve|worker] [options of that command]",
+            List.of("Prints the configuration the command would run with, after the command line, the",
+                    "environment (SYNREP_<NAME>) and the configuration file (--config FILE or SYNREP_CONFIG)",
+                    "are combined, in that order of precedence, and checks it as the command does at start.",
+                    "Each line is 'key = value' followed by where the value came from (command line, env VAR,",
+                    "file FILE:LINE, or default). Secrets (passwords, the auth secret, passwords inside URLs)",
+                    "are printed as ****. Exit 0 when the configuration is valid, 2 (with a message naming the",
+                    "key) when it is not. Connects to nothing."),
+            "Without a command, the options of serve:", ServeSettings.KEYS, List.of(), "serve");
 
     private ConfigCommand() {}
 
-    static int run(List<String> argv, Map<String, String> env, PrintStream out) {
-        String command = "serve";
-        List<String> rest = argv;
-        if (!argv.isEmpty() && !argv.get(0).startsWith("--")) {
-            command = argv.get(0);
-            rest = argv.subList(1, argv.size());
-            if (ConfigKeys.of(command).isEmpty()) {
-                throw new Args.UsageException("config: '" + command + "' has no configuration; use one of "
-                        + String.join(", ", ConfigKeys.commands()));
-            }
-        }
-        Args a = Args.resolve(command, rest, env);
+    /** Checks and prints {@code r}, the settings of {@code command} ({@code serve} or {@code worker}). */
+    static int run(String command, Resolved r, PrintStream out) {
         if (command.equals("serve")) {
-            ServeCommand.Options.from(a);
+            ServeCommand.Options.from(r);
         } else {
-            WorkerCommand.settings(a);
+            WorkerCommand.settings(r);
         }
         out.println("# synrep " + command + ": effective configuration (command line > environment > file > default)");
-        for (ConfigKey k : ConfigKeys.of(command).orElseThrow()) {
-            String value = k.isFlag() ? Boolean.toString(a.flag(k.name())) : a.get(k.name(), ConfigKeys.resolvedDefault(k));
-            String line = k.name() + " = " + k.display(value);
-            out.println(String.format("%-60s # %s", line, a.source(k.name())));
+        for (Setting<?> s : r.settings()) {
+            String line = s.name() + " = " + r.shown(s);
+            out.println(String.format("%-60s # %s", line, r.source(s)));
         }
         out.flush();
         return 0;

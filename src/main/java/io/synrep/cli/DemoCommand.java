@@ -3,6 +3,10 @@ package io.synrep.cli;
 import io.synrep.Relay;
 import io.synrep.config.HttpConfig;
 import io.synrep.embedded.EmbeddedDatabase;
+import io.synrep.config.HostPort;
+import io.synrep.config.Resolved;
+import io.synrep.config.ServeSettings;
+import io.synrep.config.Setting;
 import io.synrep.protocol.Endpoint;
 import io.synrep.protocol.Position;
 import io.synrep.writer.SyntheticWriter;
@@ -10,41 +14,38 @@ import java.io.PrintStream;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 
 /** {@code synrep demo}: everything in one process, printing rows as they flow. */
 final class DemoCommand {
-    static final String HELP = """
-            Usage: synrep demo [options]
+    static final Setting<HostPort> LISTEN = ServeSettings.LISTEN;
+    static final Setting<Double> RATE = Setting.number("rate", "N", 5.0, "writer transactions per second");
+    static final Setting<Long> THREADS = Setting.integer("threads", 2, 1, 64, "writer threads");
+    static final Setting<Duration> DURATION = Setting.duration("duration", null, Duration.ZERO, null,
+            "stop after this long (default: until Ctrl-C)");
+    static final Setting<Boolean> QUIET = Setting.flag("quiet", "do not print rows (only the URLs and progress)");
 
-            Starts an embedded PostgreSQL (wal_level=logical), applies the Synapse schema, runs a
-            Synapse-like writer, the relay, and a tail reader that prints every row it receives.
-            Prints the URL to curl and the JDBC URL to write to with psql.
-
-            Options:
-              --listen HOST:PORT  relay listener (default 127.0.0.1:9099)
-              --rate N            writer transactions per second (default 5)
-              --threads T         writer threads (default 2)
-              --duration D        stop after this long (default: until Ctrl-C)
-              --quiet             do not print rows (only the URLs and progress)
-              --help              this text
-            """;
+    static final CommandLines.Definition DEFINITION = new CommandLines.Definition("demo",
+            List.of("embedded PostgreSQL + Synapse schema + writer + relay + tail, in one process"), "[options]",
+            List.of("Starts an embedded PostgreSQL (wal_level=logical), applies the Synapse schema, runs a",
+                    "Synapse-like writer, the relay, and a tail reader that prints every row it receives.",
+                    "Prints the URL to curl and the JDBC URL to write to with psql."),
+            "Options:", List.of(LISTEN, RATE, THREADS, DURATION, QUIET), List.of(), null);
 
     private DemoCommand() {}
 
-    static int run(List<String> argv, PrintStream out) throws Exception {
-        Args a = Args.parse("demo", argv, Set.of("listen", "rate", "threads", "duration", "quiet!"));
-        double rate = a.getDouble("rate", 5);
-        int threads = (int) a.getLong("threads", 2, 1, 64);
-        Duration duration = a.getDuration("duration", null);
-        ServeCommand.Options o = ServeCommand.Options.from(Args.parse("demo", a.has("listen")
-                ? List.of("--listen", a.get("listen", null)) : List.of(), ServeCommand.OPTIONS));
+    static int run(Resolved r, PrintStream out) throws Exception {
+        double rate = r.get(RATE);
+        int threads = r.get(THREADS).intValue();
+        Duration duration = r.get(DURATION);
+        // the relay as serve would start it with nothing but --listen set
+        ServeCommand.Options o = ServeCommand.Options.parse(List.of("--listen", r.get(LISTEN).toString()), Map.of());
         out.println("Starting an embedded PostgreSQL (wal_level=logical) ...");
         try (EmbeddedDatabase db = EmbeddedDatabase.start(null, 0)) {
             db.applySchema();
-            try (Relay relay = Relay.start(o.capture(db.jdbcUrl(), null), o.http, o.retention,
+            try (Relay relay = Relay.start(o.capture(db.jdbcUrl(), null), o.http(), o.retention(),
                     io.synrep.streams.Catalog.builtin())) {
-                HttpConfig h = o.http;
+                HttpConfig h = o.http();
                 String base = "http://" + h.host() + ":" + relay.port();
                 out.println();
                 out.println("Synrep demo is running.");
@@ -66,9 +67,9 @@ final class DemoCommand {
                 writerThread.setDaemon(true);
                 writerThread.start();
                 long deadline = duration == null ? Long.MAX_VALUE : System.nanoTime() + duration.toNanos() + 2_000_000_000L;
-                PrintStream rows = a.flag("quiet") ? new PrintStream(java.io.OutputStream.nullOutputStream()) : out;
+                PrintStream rows = r.get(QUIET) ? new PrintStream(java.io.OutputStream.nullOutputStream()) : out;
                 TailCommand.Tail tail = new TailCommand.Tail(URI.create(base), Position.OLDEST_TOKEN, 100, 1_000, Long.MAX_VALUE, rows,
-                        System.err, RelayTrust.client("demo", null), o.authSecret);
+                        System.err, RelayTrust.client("demo", null), o.authSecret());
                 Runtime.getRuntime().addShutdownHook(new Thread(writer::stop));
                 tail.run(null, () -> System.nanoTime() > deadline);
                 writer.stop();

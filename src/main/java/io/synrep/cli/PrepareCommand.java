@@ -7,6 +7,9 @@ import io.synrep.capture.SlotSetup;
 import io.synrep.capture.TableIdentity;
 import io.synrep.capture.WriterConnection;
 import io.synrep.config.CaptureConfig;
+import io.synrep.config.Resolved;
+import io.synrep.config.ServeSettings;
+import io.synrep.config.Setting;
 import io.synrep.streams.Catalog;
 import io.synrep.streams.StreamRule;
 import java.io.PrintStream;
@@ -19,6 +22,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Stream;
 
 /**
  * {@code synrep prepare [--apply]}: what the writer's database needs before the relay attaches to it, as SQL: the
@@ -26,41 +30,46 @@ import java.util.Set;
  * relay's publications. Prints the statements (a script for psql); {@code --apply} runs them, identities first.
  */
 final class PrepareCommand {
-    static final String HELP = """
-            Usage: synrep prepare [--apply] [serve options]
+    /** {@code --apply}: run the statements. */
+    static final Setting<Boolean> APPLY = Setting.flag("apply", "run the statements (each is printed as it runs)");
+    /** The serve settings and {@code --apply}. */
+    static final List<Setting<?>> OPTIONS = Stream.concat(Stream.of(APPLY), ServeSettings.KEYS.stream()).toList();
 
-            Prints, as a SQL script, what the writer's database needs before 'synrep serve' attaches to
-            it without harming it, and with --apply runs it (as the owner of the tables, or a superuser):
-              1. replica identities: PostgreSQL refuses UPDATE, DELETE and INSERT ... ON CONFLICT DO UPDATE
-                 on a table once a publication publishes its updates or deletes, unless the table has a
-                 primary key or another replica identity. Only the tables whose streams need updates or
-                 deletes get one: USING INDEX on a unique index over NOT NULL columns where one exists
-                 (the WAL carries those columns of the old row), FULL otherwise (the whole old row).
-              2. publications: NAME publishes inserts, NAME_upd updates and NAME_del deletes, each for the
-                 tables whose streams need them; "NAME,NAME_upd,NAME_del" is an empty stand-in that
-                 names the three for Debezium.
-            Publications that already make the writer's statements fail are reported first.
-
-            Reads the serve options it needs (pg-url, pg-user, pg-password, publication, catalog) from the
-            command line, the environment and --config, like serve.
-
-              --apply                 run the statements (each is printed as it runs)
-              --help                  this text
-            """;
+    static final CommandLines.Definition DEFINITION = new CommandLines.Definition("prepare",
+            List.of("what the writer's database needs before serve attaches (replica identities,",
+                    "publications), as SQL; --apply runs it"),
+            "[--apply] [serve options]",
+            List.of(
+                    "Prints, as a SQL script, what the writer's database needs before 'synrep serve' attaches to",
+                    "it without harming it, and with --apply runs it (as the owner of the tables, or a superuser):",
+                    "  1. replica identities: PostgreSQL refuses UPDATE, DELETE and INSERT ... ON CONFLICT DO UPDATE",
+                    "     on a table once a publication publishes its updates or deletes, unless the table has a",
+                    "     primary key or another replica identity. Only the tables whose streams need updates or",
+                    "     deletes get one: USING INDEX on a unique index over NOT NULL columns where one exists",
+                    "     (the WAL carries those columns of the old row), FULL otherwise (the whole old row).",
+                    "  2. publications: NAME publishes inserts, NAME_upd updates and NAME_del deletes, each for the",
+                    "     tables whose streams need them; \"NAME,NAME_upd,NAME_del\" is an empty stand-in that",
+                    "     names the three for Debezium.",
+                    "Publications that already make the writer's statements fail are reported first.",
+                    "",
+                    "Reads the serve options it needs (pg-url, pg-user, pg-password, publication, catalog) from the",
+                    "command line, the environment and --config, like serve."),
+            "Options (each also as SYNREP_<NAME> in the environment or 'name = value' in the --config\n"
+                    + "file, like serve):",
+            OPTIONS, List.of(), "serve");
 
     private PrepareCommand() {}
 
-    static int run(List<String> argv, Map<String, String> env, PrintStream out) throws Exception {
-        boolean apply = argv.contains("--apply");
-        List<String> rest = argv.stream().filter(a -> !a.equals("--apply")).toList();
-        Args a = Args.resolve("serve", rest, env);
-        ServeCommand.Options o = ServeCommand.Options.from(a);
-        if (o.pgUrl == null) {
-            throw new Args.UsageException("prepare: give the writer's database with --pg-url (or SYNREP_PG_URL)");
+    /** @param r the serve settings and {@link #APPLY} */
+    static int run(Resolved r, PrintStream out) throws Exception {
+        boolean apply = r.get(APPLY);
+        ServeCommand.Options o = ServeCommand.Options.from(r);
+        if (o.pgUrl() == null) {
+            throw new UsageException("prepare: give the writer's database with --pg-url (or SYNREP_PG_URL)");
         }
-        CaptureConfig c = o.capture(o.pgUrl, Path.of("."));
+        CaptureConfig c = o.capture(o.pgUrl(), Path.of("."));
         try (Connection conn = WriterConnection.open(c)) {
-            CatalogChoice choice = CatalogChoice.choose(conn, o.catalogOption);
+            CatalogChoice choice = CatalogChoice.choose(conn, o.catalogOption());
             Catalog catalog = choice.catalog();
             out.println("-- synrep prepare for " + c.maskedUrl() + ", publication " + c.publication() + ", catalog "
                     + choice.name() + " (" + choice.reason() + "): " + catalog.streamNames().size() + " streams");

@@ -34,11 +34,11 @@ final class RelayTrust {
         try (InputStream in = Files.newInputStream(caFile)) {
             certs = CertificateFactory.getInstance("X.509").generateCertificates(in);
         } catch (IOException | GeneralSecurityException e) {
-            throw new Args.UsageException(command + ": --relay-ca: cannot read PEM certificates from " + caFile + ": "
+            throw new UsageException(command + ": --relay-ca: cannot read PEM certificates from " + caFile + ": "
                     + e.getMessage());
         }
         if (certs.isEmpty()) {
-            throw new Args.UsageException(command + ": --relay-ca: " + caFile + " holds no certificate");
+            throw new UsageException(command + ": --relay-ca: " + caFile + " holds no certificate");
         }
         try {
             KeyStore trust = KeyStore.getInstance("PKCS12");

@@ -1,6 +1,8 @@
 package io.synrep.cli;
 
+import io.synrep.config.Resolved;
 import io.synrep.config.Secret;
+import io.synrep.config.Setting;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -9,8 +11,8 @@ import java.nio.file.Path;
 /**
  * Where a command finds a bearer secret without it being on the command line (where {@code ps} would show it): a
  * file named by an option (its content, surrounding whitespace and line ends removed), else an environment variable.
- * The file wins over the variable (command line over environment). Problems are {@link Args.UsageException}s that
- * never quote the secret.
+ * The file wins over the variable (command line over environment). Problems are {@link UsageException}s that never
+ * quote the secret.
  */
 final class SecretFile {
     /** Environment variable: the secret a server requires (relay, worker read API). */
@@ -21,26 +23,24 @@ final class SecretFile {
     private SecretFile() {}
 
     /**
-     * The secret's text, or null when none is given. {@code option} names a file ({@code auth-secret-file}); without
-     * it the secret itself is the key without {@code -file} ({@code auth-secret}: command line, {@code SYNREP_*}
-     * environment or configuration file for commands with a key table), else the environment variable {@code env}.
+     * The secret's text, or null when none is given: the content of the file {@code file} names, else the value of
+     * {@code secret} (null for commands without such a key), else the process's environment variable {@code env}.
      */
-    static String read(String command, Args a, String option, String env) {
-        String file = a.get(option, null);
-        String secretKey = option.substring(0, option.length() - "-file".length());
+    static String read(Resolved r, Setting<Path> file, Setting<String> secret, String env) {
+        Path path = r.get(file);
         String value;
         String source;
-        if (file != null) {
+        if (path != null) {
             try {
-                value = Files.readString(Path.of(file), StandardCharsets.UTF_8).strip();
+                value = Files.readString(path, StandardCharsets.UTF_8).strip();
             } catch (IOException | RuntimeException e) {
-                throw new Args.UsageException(command + ": " + a.label(option) + ": cannot read " + file + ": "
+                throw new UsageException(r.command() + ": " + r.label(file) + ": cannot read " + path + ": "
                         + e.getClass().getSimpleName());
             }
-            source = a.label(option) + " " + file;
-        } else if (a.has(secretKey)) {
-            value = a.get(secretKey, null).strip();
-            source = a.label(secretKey);
+            source = r.label(file) + " " + path;
+        } else if (secret != null && r.given(secret)) {
+            value = r.get(secret).strip();
+            source = r.label(secret);
         } else {
             value = System.getenv(env);
             if (value == null) {
@@ -52,14 +52,14 @@ final class SecretFile {
         try {
             Secret.of(value);
         } catch (IllegalArgumentException e) {
-            throw new Args.UsageException(command + ": " + source + ": " + e.getMessage());
+            throw new UsageException(r.command() + ": " + source + ": " + e.getMessage());
         }
         return value;
     }
 
     /** As {@link #read}, as the secret a server checks. */
-    static Secret required(String command, Args a, String option, String env) {
-        String value = read(command, a, option, env);
+    static Secret required(Resolved r, Setting<Path> file, Setting<String> secret, String env) {
+        String value = read(r, file, secret, env);
         return value == null ? null : Secret.of(value);
     }
 }

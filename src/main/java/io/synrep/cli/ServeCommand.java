@@ -4,17 +4,18 @@ import io.synrep.Relay;
 import io.synrep.capture.Capture;
 import io.synrep.capture.CatalogChoice;
 import io.synrep.config.CaptureConfig;
-import io.synrep.config.ConfigKey;
-import io.synrep.config.ConfigKeys;
+import io.synrep.config.HostPort;
 import io.synrep.config.HttpConfig;
 import io.synrep.config.OpsConfig;
+import io.synrep.config.Resolved;
 import io.synrep.config.RetentionConfig;
 import io.synrep.config.Secret;
+import io.synrep.config.ServeSettings;
+import io.synrep.config.Setting;
 import io.synrep.config.StateConfig;
 import io.synrep.embedded.EmbeddedDatabase;
 import io.synrep.http.PemKeys;
 import io.synrep.protocol.Endpoint;
-import io.synrep.protocol.Position;
 import io.synrep.streams.Catalog;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -22,44 +23,35 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import picocli.CommandLine;
 
 /** {@code synrep serve}: the relay, attached to a writer's database or to an embedded one. */
 final class ServeCommand {
-    static final String HELP = """
-            Usage: synrep serve [options]
-
-            Runs the relay: reads the writer's WAL through a logical replication slot and serves
-            GET /_synapse/replication (long-poll), /health, /health/live, /health/ready, /status,
-            /metrics (Prometheus), /openapi.json and a status page at /.
-
-            Without --pg-url an embedded PostgreSQL (wal_level=logical) is started, sql/schema.sql is
-            applied, and its JDBC URL is printed so that you can write to it.
-
-            Options (each also as SYNREP_<NAME> in the environment or 'name = value' in the --config
-            file; the command line wins over the environment, which wins over the file):
-            """ + ConfigKeys.help(ConfigKeys.SERVE) + """
-              --help                  this text
-
-            Durations: 500ms, 30s, 5m, 2h.
-            """;
-
-    static final Set<String> OPTIONS = Args.known(ConfigKeys.SERVE);
+    static final CommandLines.Definition DEFINITION = new CommandLines.Definition("serve",
+            List.of("the relay: WAL -> streams -> GET /_synapse/replication"), "[options]",
+            List.of("Runs the relay: reads the writer's WAL through a logical replication slot and serves",
+                    "GET /_synapse/replication (long-poll), /health, /health/live, /health/ready, /status,",
+                    "/metrics (Prometheus), /openapi.json and a status page at /.",
+                    "",
+                    "Without --pg-url an embedded PostgreSQL (wal_level=logical) is started, sql/schema.sql is",
+                    "applied, and its JDBC URL is printed so that you can write to it."),
+            "Options (each also as SYNREP_<NAME> in the environment or 'name = value' in the --config\n"
+                    + "file; the command line wins over the environment, which wins over the file):",
+            ServeSettings.KEYS, List.of("", "Durations: 500ms, 30s, 5m, 2h."), "serve");
 
     private ServeCommand() {}
 
-    static int run(List<String> argv, Map<String, String> env, PrintStream out) throws Exception {
-        Args a = Args.resolve("serve", argv, env);
-        Options o = Options.from(a);
+    static int run(Resolved settings, PrintStream out) throws Exception {
+        Options o = Options.from(settings);
         EmbeddedDatabase embedded = null;
-        String url = o.pgUrl;
-        Path dataDir = o.dataDir;
+        String url = o.pgUrl();
+        Path dataDir = o.dataDir();
         if (url == null) {
             out.println("No --pg-url given: starting an embedded PostgreSQL (wal_level=logical) ...");
             if (dataDir == null) {
                 dataDir = Files.createTempDirectory("synrep-data");
             }
-            embedded = EmbeddedDatabase.start(o.dataDir == null ? null : o.dataDir.resolve("postgres"), o.pgPort);
+            embedded = EmbeddedDatabase.start(o.dataDir() == null ? null : o.dataDir().resolve("postgres"), o.pgPort());
             embedded.applySchema();
             url = embedded.jdbcUrl();
             out.println("Embedded PostgreSQL is up; schema applied.");
@@ -72,19 +64,20 @@ final class ServeCommand {
         CaptureConfig capture = o.capture(url, dataDir);
         Relay relay;
         try {
-            relay = Relay.start(capture, o.http, o.retention, () -> o.chooseCatalog(capture), o.state(dataDir),
-                    o.ops);
+            relay = Relay.start(capture, o.http(), o.retention(), () -> o.chooseCatalog(capture), o.state(dataDir),
+                    o.ops());
         } catch (RuntimeException e) {
             if (embedded != null) {
                 embedded.close();
             }
             throw e;
         }
-        String scheme = o.http.tls() ? "https" : "http";
-        out.println("Synrep relay serving " + scheme + "://" + o.http.host() + ":" + relay.port()
-                + Endpoint.PATH + (o.http.auth() == null ? "" : " (bearer secret required)"));
-        out.println("  try: curl " + (o.http.auth() == null ? "" : "-H \"Authorization: Bearer $SYNREP_AUTH_SECRET\" ")
-                + "'" + scheme + "://" + o.http.host() + ":" + relay.port()
+        HttpConfig http = o.http();
+        String scheme = http.tls() ? "https" : "http";
+        out.println("Synrep relay serving " + scheme + "://" + http.host() + ":" + relay.port()
+                + Endpoint.PATH + (http.auth() == null ? "" : " (bearer secret required)"));
+        out.println("  try: curl " + (http.auth() == null ? "" : "-H \"Authorization: Bearer $SYNREP_AUTH_SECRET\" ")
+                + "'" + scheme + "://" + http.host() + ":" + relay.port()
                 + Endpoint.PATH + "?events=-1&receipts=-1&timeout=30000'");
         out.flush();
         awaitShutdown(() -> relay.capture().state() == Capture.State.FAILED, relay, embedded);
@@ -120,145 +113,97 @@ final class ServeCommand {
         hook.run();
     }
 
-    /** Options shared by {@code serve} and {@code demo}. */
-    static final class Options {
-        String pgUrl;
-        String user;
-        String password;
-        HttpConfig http;
-        /** The relay's bearer secret as text, for in-process readers (demo); null when none is required. */
-        String authSecret;
-        String slot;
-        String publication;
-        /** {@value CatalogChoice#DETECT}, a built-in catalog's name, or a catalog file. */
-        String catalogOption;
-        Path dataDir;
-        StateConfig.Store store;
-        Long startLsn;
-        long maxWalHeld;
-        int pgPort;
-        Duration heartbeat;
-        RetentionConfig retention;
-        Path spillDir;
-        long spillThreshold;
-        OpsConfig ops;
+    /**
+     * What {@code serve} (and {@code demo}, {@code prepare}) starts with, from {@link ServeSettings}: the records the
+     * relay's components take and what the command itself decides (the embedded database, the catalog). Immutable.
+     *
+     * @param pgUrl         the writer's database, or null for an embedded one
+     * @param authSecret    the relay's bearer secret as text, for in-process readers (demo); null when none
+     * @param catalogOption {@value CatalogChoice#DETECT}, a built-in catalog's name, or a catalog file
+     * @param dataDir       the data directory, or null (a temporary one for an embedded database, else
+     *                      {@code synrep-data})
+     * @param startLsn      where to replay from, or null
+     * @param spillDir      where large transactions go, or null for {@code spill/} under the data directory
+     */
+    record Options(String pgUrl, String user, String password, HttpConfig http, String authSecret, String slot,
+                   String publication, String catalogOption, Path dataDir, StateConfig.Store store, Long startLsn,
+                   long maxWalHeld, int pgPort, Duration heartbeat, RetentionConfig retention, Path spillDir,
+                   long spillThreshold, OpsConfig ops) {
 
-        static Options from(Args a) {
-            return from(a, Runtime.getRuntime().maxMemory());
+        /** The options of a {@code serve} command line with this environment, in this JVM. */
+        static Options parse(List<String> argv, Map<String, String> env) {
+            return parse(argv, env, Runtime.getRuntime().maxMemory());
         }
 
-        /** As {@link #from(Args)} in a JVM whose maximum heap is {@code maxHeapBytes} (the retention-bytes default). */
-        static Options from(Args a, long maxHeapBytes) {
-            Options o = new Options();
-            o.pgUrl = a.get("pg-url", null);
-            if (o.pgUrl != null && !o.pgUrl.startsWith("jdbc:postgresql://")) {
-                throw new Args.UsageException("serve: " + a.label("pg-url") + " must look like "
-                        + "jdbc:postgresql://HOST:PORT/DB, was '" + ConfigKey.maskUrlPassword(o.pgUrl) + "'");
-            }
-            o.user = a.get("pg-user", null);
-            o.password = a.get("pg-password", null);
-            HttpConfig d = HttpConfig.defaults();
-            String listen = a.get("listen", d.host() + ":" + d.port());
-            int colon = listen.lastIndexOf(':');
-            if (colon <= 0) {
-                throw new Args.UsageException("serve: " + a.label("listen") + " must be HOST:PORT, was '" + listen + "'");
-            }
-            int port;
+        /** As {@link #parse(List, Map)} in a JVM whose maximum heap is {@code maxHeapBytes} (retention-bytes). */
+        static Options parse(List<String> argv, Map<String, String> env, long maxHeapBytes) {
+            CommandLine cl = CommandLines.of(DEFINITION, env, maxHeapBytes);
             try {
-                port = Integer.parseInt(listen.substring(colon + 1));
-            } catch (NumberFormatException e) {
-                throw new Args.UsageException("serve: " + a.label("listen") + " port must be a number, was '"
-                        + listen.substring(colon + 1) + "'");
+                return from(CommandLines.resolve(cl.parseArgs(argv.toArray(String[]::new)), "serve",
+                        ServeSettings.KEYS, maxHeapBytes));
+            } catch (CommandLine.ParameterException e) {
+                throw new UsageException(CommandLines.message(e));
             }
-            try {
-                o.http = new HttpConfig(listen.substring(0, colon), port, d.defaultTimeout(),
-                        a.getLong("max-timeout-ms", d.maxTimeout(), d.defaultTimeout(), 3_600_000),
-                        d.defaultLimit(), d.maxLimit(),
-                        (int) a.getLong("max-waiting", d.maxWaiting(), 1, 1_000_000));
-            } catch (IllegalArgumentException e) {
-                throw new Args.UsageException("serve: " + a.label("listen") + ": " + e.getMessage());
-            }
-            o.http = hardening(a, o.http);
-            o.authSecret = SecretFile.read(a.command(), a, "auth-secret-file", SecretFile.AUTH_ENV);
-            o.http = o.http.withAuth(o.authSecret == null ? null : Secret.of(o.authSecret));
-            o.slot = a.get("slot", "synrep");
-            o.publication = a.get("publication", "synrep");
-            o.catalogOption = a.get("catalog", CatalogChoice.DETECT);
-            if (!o.catalogOption.equals(CatalogChoice.DETECT) && !Catalog.BUILTIN_NAMES.contains(o.catalogOption)
-                    && !Files.isReadable(Path.of(o.catalogOption))) {
-                throw new Args.UsageException(a.command() + ": " + a.label("catalog") + " must be "
-                        + CatalogChoice.DETECT + ", one of " + Catalog.BUILTIN_NAMES + " or a readable catalog file, was '"
-                        + o.catalogOption + "'");
-            }
-            String dir = a.get("data-dir", null);
-            o.dataDir = dir == null ? null : Path.of(dir);
-            o.pgPort = (int) a.getLong("pg-port", 0, 0, 65535);
-            String store = a.get("offset-store", "file");
-            o.store = switch (store) {
-                case "file" -> StateConfig.Store.FILE;
-                case "table" -> StateConfig.Store.TABLE;
-                default -> throw new Args.UsageException("serve: " + a.label("offset-store") + " must be file or table, was '"
-                        + store + "'");
-            };
-            String lsn = a.get("start-lsn", null);
-            if (lsn != null) {
-                try {
-                    o.startLsn = lsn.contains("/") ? Position.parseLsn(lsn) : Long.parseLong(lsn);
-                } catch (IllegalArgumentException e) {
-                    throw new Args.UsageException("serve: " + a.label("start-lsn")
-                            + " must be a WAL position like 0/16B3748 or an integer, was '" + lsn + "'");
-                }
-                if (o.startLsn < 0) {
-                    throw new Args.UsageException("serve: " + a.label("start-lsn") + " must not be negative, was " + lsn);
-                }
-            }
-            o.maxWalHeld = a.getLong("max-wal-held", StateConfig.DEFAULT_MAX_WAL_HELD, 1, Long.MAX_VALUE);
-            o.heartbeat = a.getDuration("heartbeat", Duration.ofSeconds(1));
-            String spill = a.get("spill-dir", null);
-            o.spillDir = spill == null ? null : Path.of(spill);
-            o.spillThreshold = a.getLong("spill-threshold", CaptureConfig.DEFAULT_SPILL_THRESHOLD, 1, Long.MAX_VALUE);
-            o.ops = new OpsConfig(a.getLong("ready-max-lag", OpsConfig.DEFAULT_READY_MAX_LAG, 0, Long.MAX_VALUE));
-            RetentionConfig r = RetentionConfig.defaults(maxHeapBytes);
-            Duration age = a.getDuration("retention-age", r.maxAge());
-            if (age.isZero()) {
-                throw new Args.UsageException("serve: " + a.label("retention-age") + " must be a positive duration, was "
-                        + a.get("retention-age", ""));
-            }
-            try {
-                o.retention = new RetentionConfig(a.getLong("retention-rows", r.maxRows(), 1, Long.MAX_VALUE),
-                        a.getLong("retention-bytes", r.maxBytes(), 1, Long.MAX_VALUE), age);
-            } catch (IllegalArgumentException e) {
-                throw new Args.UsageException("serve: " + e.getMessage());
-            }
-            return o;
         }
 
-        /** Limits and TLS beyond the listen address; the TLS files are read now so that a bad one stops startup. */
-        private static HttpConfig hardening(Args a, HttpConfig http) {
-            HttpConfig h = http.withLimits(http.maxTimeout(),
-                            (int) a.getLong("max-limit", http.maxLimit(), http.defaultLimit(), 1_000_000))
-                    .withMaxQueryLength((int) a.getLong("max-query-length", http.maxQueryLength(),
-                            HttpConfig.MIN_QUERY_LENGTH, HttpConfig.MAX_QUERY_LENGTH));
-            Duration idle = a.getDuration("idle-timeout", Duration.ofMillis(http.idleTimeout()));
-            if (idle.toMillis() < 100 || idle.toHours() > 24) {
-                throw new Args.UsageException(a.command() + ": " + a.label("idle-timeout") + " must be between 100ms and 24h, was "
-                        + idle);
+        /** Checks what the table cannot check alone (the catalog, TLS files, the secret) and builds the records. */
+        static Options from(Resolved r) {
+            String command = r.command();
+            HostPort listen = r.get(ServeSettings.LISTEN);
+            HttpConfig http;
+            try {
+                HttpConfig d = HttpConfig.defaults();
+                http = new HttpConfig(listen.host(), listen.port(), d.defaultTimeout(),
+                        r.get(ServeSettings.MAX_TIMEOUT_MS), d.defaultLimit(), d.maxLimit(),
+                        r.get(ServeSettings.MAX_WAITING).intValue())
+                        .withLimits(r.get(ServeSettings.MAX_TIMEOUT_MS), r.get(ServeSettings.MAX_LIMIT).intValue())
+                        .withMaxQueryLength(r.get(ServeSettings.MAX_QUERY_LENGTH).intValue())
+                        .withIdleTimeout(r.get(ServeSettings.IDLE_TIMEOUT).toMillis());
+            } catch (IllegalArgumentException e) {
+                throw new UsageException(command + ": " + e.getMessage());
             }
-            h = h.withIdleTimeout(idle.toMillis());
-            String cert = a.get("tls-cert", null);
-            String key = a.get("tls-key", null);
+            http = withTls(r, http, ServeSettings.TLS_CERT, ServeSettings.TLS_KEY);
+            String authSecret = SecretFile.read(r, ServeSettings.AUTH_SECRET_FILE, ServeSettings.AUTH_SECRET,
+                    SecretFile.AUTH_ENV);
+            http = http.withAuth(authSecret == null ? null : Secret.of(authSecret));
+            String catalog = r.get(ServeSettings.CATALOG);
+            if (!catalog.equals(CatalogChoice.DETECT) && !Catalog.BUILTIN_NAMES.contains(catalog)
+                    && !Files.isReadable(Path.of(catalog))) {
+                throw new UsageException(command + ": " + r.label(ServeSettings.CATALOG) + " must be "
+                        + CatalogChoice.DETECT + ", one of " + Catalog.BUILTIN_NAMES
+                        + " or a readable catalog file, was '" + catalog + "'");
+            }
+            RetentionConfig retention = new RetentionConfig(r.get(ServeSettings.RETENTION_ROWS),
+                    r.get(ServeSettings.RETENTION_BYTES), r.get(ServeSettings.RETENTION_AGE));
+            return new Options(r.get(ServeSettings.PG_URL), r.get(ServeSettings.PG_USER),
+                    r.get(ServeSettings.PG_PASSWORD), http, authSecret, r.get(ServeSettings.SLOT),
+                    r.get(ServeSettings.PUBLICATION), catalog, r.get(ServeSettings.DATA_DIR),
+                    r.get(ServeSettings.OFFSET_STORE), r.get(ServeSettings.START_LSN), r.get(ServeSettings.MAX_WAL_HELD),
+                    r.get(ServeSettings.PG_PORT).intValue(), r.get(ServeSettings.HEARTBEAT), retention,
+                    r.get(ServeSettings.SPILL_DIR), r.get(ServeSettings.SPILL_THRESHOLD),
+                    new OpsConfig(r.get(ServeSettings.READY_MAX_LAG)));
+        }
+
+        /** TLS for a listener; the files are read now so that a bad one stops startup. */
+        static HttpConfig withTls(Resolved r, HttpConfig http, Setting<Path> certKey, Setting<Path> keyKey) {
+            Path cert = r.get(certKey);
+            Path key = r.get(keyKey);
+            checkTls(r.command(), cert, key);
+            return cert == null ? http : http.withTls(cert, key);
+        }
+
+        /** Both or neither, and readable as a certificate chain and its unencrypted key. */
+        static void checkTls(String command, Path cert, Path key) {
             if ((cert == null) != (key == null)) {
-                throw new Args.UsageException(a.command() + ": give both --tls-cert and --tls-key, or neither");
+                throw new UsageException(command + ": give both --tls-cert and --tls-key, or neither");
             }
             if (cert != null) {
                 try {
-                    PemKeys.keyStore(Path.of(cert), Path.of(key), "check".toCharArray());
+                    PemKeys.keyStore(cert, key, "check".toCharArray());
                 } catch (IllegalArgumentException e) {
-                    throw new Args.UsageException(a.command() + ": " + e.getMessage());
+                    throw new UsageException(command + ": " + e.getMessage());
                 }
-                h = h.withTls(Path.of(cert), Path.of(key));
             }
-            return h;
         }
 
         /** The catalog to serve on the database {@code c} reads, chosen as {@link CatalogChoice} explains. */
@@ -282,7 +227,7 @@ final class ServeCommand {
                 return new CaptureConfig(url, user, password, slot, publication, heartbeat, Duration.ofMillis(10),
                         spill, spillThreshold);
             } catch (IllegalArgumentException e) {
-                throw new Args.UsageException("serve: " + e.getMessage());
+                throw new UsageException("serve: " + e.getMessage());
             }
         }
     }

@@ -5,6 +5,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.synrep.Relay;
 import io.synrep.client.ReplicationClient;
 import io.synrep.client.Row;
+import io.synrep.config.Resolved;
+import io.synrep.config.Setting;
+import io.synrep.config.WorkerSettings;
 import io.synrep.protocol.Backoff;
 import io.synrep.protocol.Endpoint;
 import io.synrep.protocol.ErrorAnswer;
@@ -16,10 +19,10 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -32,65 +35,59 @@ import java.util.logging.Logger;
  * {@code {"stream":…,"position":…,"row":{field: value,…}}}.
  */
 final class TailCommand {
-    static final String HELP = """
-            Usage: synrep tail --url http://HOST:PORT [options]
+    static final Setting<URI> URL = Setting.of("url", "URL", URI.class, null, TailCommand::relay, URI::toString,
+            "the relay, e.g. http://127.0.0.1:9099 (required)");
+    static final Setting<String> STREAMS = Setting.text("streams", "a,b", null,
+            "streams to follow (default: all the relay serves)");
+    static final Setting<String> FROM = Setting.text("from", "TOKEN", Position.NOW_TOKEN, WorkerSettings::token,
+            "start token for every stream: -1 (oldest retained), now, a position, or an LSN like 0/16B3748");
+    static final Setting<Long> LIMIT = Setting.integer("limit", 100, 1, 100_000, "rows per stream per request");
+    static final Setting<Long> TIMEOUT_MS = Setting.integer("timeout-ms", 30_000, 0, 3_600_000, "long-poll hold time");
+    static final Setting<Long> COUNT = Setting.integer("count", Long.MAX_VALUE, 1, Long.MAX_VALUE,
+            "exit after printing N rows (default: run until Ctrl-C)").shownDefault("");
+    static final Setting<Path> RELAY_SECRET_FILE = Setting.path("relay-secret-file", "FILE", null,
+            "send 'Authorization: Bearer <FILE's content>' (default: $SYNREP_RELAY_SECRET; neither: no secret)");
+    static final Setting<Path> RELAY_CA = Setting.path("relay-ca", "FILE", null,
+            "trust only these PEM certificates for an https:// relay");
 
-            Long-polls GET /_synapse/replication and prints one JSON line per row:
-              {"stream":"events","position":23924640,"row":{"stream_ordering":17,...}}
-            It is a reader like any other (the reader library's ReplicationClient): rows come in position
-            order across streams; on 410 (token too old), an epoch change or a token ahead of the relay's
-            writer it says so on stderr and continues from the earliest retained position; on errors it
-            backs off and retries. A refused request (400, 401) or a stream the relay does not serve ends it
-            with exit code 1.
-
-            Options:
-              --url URL        the relay, e.g. http://127.0.0.1:9099
-              --streams a,b    streams to follow (default: all the relay serves)
-              --from TOKEN     start token for every stream: -1 (oldest retained), now (default),
-                               a position, or an LSN like 0/16B3748
-              --limit N        rows per stream per request (default 100)
-              --timeout-ms N   long-poll hold time (default 30000)
-              --count N        exit after printing N rows (default: run until Ctrl-C)
-              --relay-secret-file F  send 'Authorization: Bearer <F's content>' (default:
-                               $SYNREP_RELAY_SECRET; neither: no secret)
-              --relay-ca FILE  trust only these PEM certificates for an https:// relay
-              --help           this text
-            """;
+    static final CommandLines.Definition DEFINITION = new CommandLines.Definition("tail",
+            List.of("a reader printing every row it receives as one JSON line"), "--url http://HOST:PORT [options]",
+            List.of("Long-polls GET /_synapse/replication and prints one JSON line per row:",
+                    "  {\"stream\":\"events\",\"position\":23924640,\"row\":{\"stream_ordering\":17,...}}",
+                    "It is a reader like any other (the reader library's ReplicationClient): rows come in position",
+                    "order across streams; on 410 (token too old), an epoch change or a token ahead of the relay's",
+                    "writer it says so on stderr and continues from the earliest retained position; on errors it",
+                    "backs off and retries. A refused request (400, 401) or a stream the relay does not serve ends it",
+                    "with exit code 1."),
+            "Options:", List.of(URL, STREAMS, FROM, LIMIT, TIMEOUT_MS, COUNT, RELAY_SECRET_FILE, RELAY_CA), List.of(),
+            null);
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private TailCommand() {}
 
-    static int run(List<String> argv, PrintStream out, PrintStream err) throws Exception {
-        Args a = Args.parse("tail", argv, Set.of("url", "streams", "from", "limit", "timeout-ms", "count",
-                "relay-secret-file", "relay-ca"));
-        String url = a.get("url", null);
-        if (url == null) {
-            throw new Args.UsageException("tail: --url is required, e.g. --url http://127.0.0.1:9099");
+    static int run(Resolved r, PrintStream out, PrintStream err) throws Exception {
+        URI base = r.get(URL);
+        if (base == null) {
+            throw new UsageException("tail: --url is required, e.g. --url http://127.0.0.1:9099");
         }
-        URI base;
+        Tail tail = new Tail(base, r.get(FROM), r.get(LIMIT).intValue(), r.get(TIMEOUT_MS), r.get(COUNT), out, err,
+                RelayTrust.client("tail", r.get(RELAY_CA)),
+                SecretFile.read(r, RELAY_SECRET_FILE, null, SecretFile.RELAY_ENV));
+        String streams = r.get(STREAMS);
+        return tail.run(streams == null ? null : List.of(streams.split(",")), () -> false);
+    }
+
+    private static URI relay(String url) {
         try {
-            base = URI.create(url.endsWith("/") ? url.substring(0, url.length() - 1) : url);
+            URI base = URI.create(url.endsWith("/") ? url.substring(0, url.length() - 1) : url);
             if (base.getScheme() == null || !base.getScheme().startsWith("http") || base.getHost() == null) {
                 throw new IllegalArgumentException();
             }
+            return base;
         } catch (IllegalArgumentException e) {
-            throw new Args.UsageException("tail: --url must be http://HOST:PORT, was '" + url + "'");
+            throw new IllegalArgumentException("must be http://HOST:PORT, was '" + url + "'");
         }
-        String from;
-        try {
-            from = Position.canonicalToken(a.get("from", Position.NOW_TOKEN));
-        } catch (IllegalArgumentException e) {
-            throw new Args.UsageException("tail: --from must be now, -1, a position or an LSN like 0/16B3748: "
-                    + e.getMessage());
-        }
-        String ca = a.get("relay-ca", null);
-        Tail tail = new Tail(base, from, (int) a.getLong("limit", 100, 1, 100_000),
-                a.getLong("timeout-ms", 30_000, 0, 3_600_000), a.getLong("count", Long.MAX_VALUE, 1, Long.MAX_VALUE),
-                out, err, RelayTrust.client("tail", ca == null ? null : java.nio.file.Path.of(ca)),
-                SecretFile.read("tail", a, "relay-secret-file", SecretFile.RELAY_ENV));
-        String streams = a.get("streams", null);
-        return tail.run(streams == null ? null : List.of(streams.split(",")), () -> false);
     }
 
     /** A reader that prints, reusable by the demo. */

@@ -1,56 +1,55 @@
 package io.synrep.cli;
 
 import io.synrep.writer.SyntheticWriter;
+import io.synrep.config.Resolved;
+import io.synrep.config.Setting;
+import io.synrep.config.Settings;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.List;
-import java.util.Set;
 
 /** {@code synrep writer}: Synapse-like writes against a database, with progress lines. */
 final class WriterCommand {
-    static final String HELP = """
-            Usage: synrep writer --pg-url URL [options]
+    static final Setting<String> PG_URL = Setting.text("pg-url", "URL", null, Settings::jdbcUrl,
+            "the database (schema from sql/schema.sql must exist; see --apply-schema)");
+    static final Setting<String> PG_USER = Setting.text("pg-user", "NAME", null, "login role (default: from the URL)");
+    static final Setting<String> PG_PASSWORD = Setting.text("pg-password", "PW", null,
+            "its password (default: from the URL or $SYNREP_PG_PASSWORD)").secret();
+    static final Setting<Double> RATE = Setting.number("rate", "N", 100.0,
+            "transactions per second over all threads (0 = unlimited)");
+    static final Setting<Long> THREADS = Setting.integer("threads", 4, 1, 256, "concurrent connections");
+    static final Setting<Duration> DURATION = Setting.duration("duration", null, Duration.ZERO, null,
+            "stop after this long (default: until Ctrl-C), e.g. 30s, 5m");
+    static final Setting<Long> SEED = Setting.integer("seed", 1, Long.MIN_VALUE, Long.MAX_VALUE, "random seed");
+    static final Setting<Boolean> APPLY_SCHEMA = Setting.flag("apply-schema", "apply sql/schema.sql first (idempotent)");
 
-            Writes like a Synapse main process: events (with state and redactions, some backfilled),
-            receipts, presence, account data, tags, push rules, pushers, to-device messages, device
-            lists, public room list changes and cache invalidations, from several threads at once so
-            that commit order differs from stream-id order. Prints progress every 5 s.
-
-            Options:
-              --pg-url URL        the database (schema from sql/schema.sql must exist; see --apply-schema)
-              --pg-user NAME      login role (default: from the URL)
-              --pg-password PW    its password (default: from the URL or $SYNREP_PG_PASSWORD)
-              --rate N            transactions per second over all threads (default 100; 0 = unlimited)
-              --threads T         concurrent connections (default 4)
-              --duration D        stop after this long (default: until Ctrl-C), e.g. 30s, 5m
-              --seed N            random seed (default 1)
-              --apply-schema      apply sql/schema.sql first (idempotent)
-              --help              this text
-            """;
+    static final CommandLines.Definition DEFINITION = new CommandLines.Definition("writer",
+            List.of("a Synapse-like writer producing concurrent transactions"), "--pg-url URL [options]",
+            List.of("Writes like a Synapse main process: events (with state and redactions, some backfilled),",
+                    "receipts, presence, account data, tags, push rules, pushers, to-device messages, device",
+                    "lists, public room list changes and cache invalidations, from several threads at once so",
+                    "that commit order differs from stream-id order. Prints progress every 5 s."),
+            "Options:", List.of(PG_URL, PG_USER, PG_PASSWORD, RATE, THREADS, DURATION, SEED, APPLY_SCHEMA), List.of(),
+            null);
 
     private WriterCommand() {}
 
-    static int run(List<String> argv, PrintStream out) throws Exception {
-        Args a = Args.parse("writer", argv, Set.of("pg-url", "pg-user", "pg-password", "rate", "threads",
-                "duration", "seed", "apply-schema!"));
-        String url = a.get("pg-url", null);
+    static int run(Resolved r, PrintStream out) throws Exception {
+        String url = r.get(PG_URL);
         if (url == null) {
-            throw new Args.UsageException("writer: --pg-url is required (the JDBC URL that 'synrep serve' prints)");
+            throw new UsageException("writer: --pg-url is required (the JDBC URL that 'synrep serve' prints)");
         }
-        if (!url.startsWith("jdbc:postgresql://")) {
-            throw new Args.UsageException("writer: --pg-url must look like jdbc:postgresql://HOST:PORT/DB, was " + url);
-        }
-        double rate = a.getDouble("rate", 100);
+        double rate = r.get(RATE);
         if (rate < 0) {
-            throw new Args.UsageException("writer: --rate must be >= 0");
+            throw new UsageException("writer: --rate must be >= 0");
         }
-        int threads = (int) a.getLong("threads", 4, 1, 256);
-        Duration duration = a.getDuration("duration", null);
-        String password = a.get("pg-password", System.getenv("SYNREP_PG_PASSWORD"));
-        if (a.flag("apply-schema")) {
+        int threads = r.get(THREADS).intValue();
+        Duration duration = r.get(DURATION);
+        String password = r.given(PG_PASSWORD) ? r.get(PG_PASSWORD) : System.getenv("SYNREP_PG_PASSWORD");
+        if (r.get(APPLY_SCHEMA)) {
             java.util.Properties p = new java.util.Properties();
-            if (a.has("pg-user")) {
-                p.setProperty("user", a.get("pg-user", null));
+            if (r.get(PG_USER) != null) {
+                p.setProperty("user", r.get(PG_USER));
             }
             if (password != null) {
                 p.setProperty("password", password);
@@ -60,8 +59,8 @@ final class WriterCommand {
             }
             out.println("schema applied");
         }
-        SyntheticWriter writer = new SyntheticWriter(url, a.get("pg-user", null), password, rate, threads, duration,
-                a.getLong("seed", 1, Long.MIN_VALUE, Long.MAX_VALUE), out);
+        SyntheticWriter writer = new SyntheticWriter(url, r.get(PG_USER), password, rate, threads, duration,
+                r.get(SEED), out);
         Thread hook = new Thread(writer::stop, "synrep-writer-stop");
         Runtime.getRuntime().addShutdownHook(hook);
         SyntheticWriter.Stats s = writer.run();

@@ -40,7 +40,7 @@ public final class ConfigFile {
             lines = Files.readAllLines(path, StandardCharsets.UTF_8);
         } catch (NoSuchFileException e) {
             throw new ConfigException("configuration file " + path + " does not exist (fix --config or "
-                    + ConfigKey.envName("config") + ")");
+                    + Setting.envName("config") + ")");
         } catch (CharacterCodingException e) {
             throw new ConfigException("configuration file " + path + " is not UTF-8 text");
         } catch (IOException e) {

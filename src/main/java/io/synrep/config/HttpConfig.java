@@ -23,6 +23,10 @@ import java.nio.file.Path;
 public record HttpConfig(String host, int port, long defaultTimeout, long maxTimeout, int defaultLimit, int maxLimit,
                          int maxWaiting, Secret auth, Path tlsCert, Path tlsKey, int maxQueryLength,
                          long idleTimeout) {
+    /** Long-poll hold time in ms when a request gives no {@code timeout}; the least {@code max-timeout-ms}. */
+    public static final long DEFAULT_TIMEOUT = 10_000;
+    /** Rows per stream when a request gives no {@code limit}; the least {@code max-limit}. */
+    public static final int DEFAULT_LIMIT = 100;
     public static final int DEFAULT_MAX_QUERY_LENGTH = 4096;
     public static final long DEFAULT_IDLE_TIMEOUT = 30_000;
     /** Bounds of {@link #maxQueryLength}: the listener allows request headers of this plus 8 KiB. */
@@ -66,8 +70,12 @@ public record HttpConfig(String host, int port, long defaultTimeout, long maxTim
                 DEFAULT_MAX_QUERY_LENGTH, DEFAULT_IDLE_TIMEOUT);
     }
 
+    /** The listener {@code serve} starts with when nothing is configured (see {@link ServeSettings}). */
     public static HttpConfig defaults() {
-        return new HttpConfig("127.0.0.1", 9099, 10_000, 60_000, 100, 10_000, 20_000);
+        HostPort listen = ServeSettings.LISTEN.defaultValue();
+        return new HttpConfig(listen.host(), listen.port(), DEFAULT_TIMEOUT, ServeSettings.MAX_TIMEOUT_MS.defaultValue(),
+                DEFAULT_LIMIT, ServeSettings.MAX_LIMIT.defaultValue().intValue(),
+                ServeSettings.MAX_WAITING.defaultValue().intValue());
     }
 
     public boolean tls() {

@@ -32,13 +32,14 @@ public record RetentionConfig(long maxRows, long maxBytes, Duration maxAge) {
     }
 
     /**
-     * 1,000,000 rows, {@link #defaultMaxBytes(long) 256 MiB of encoded rows or a quarter of the maximum heap if that
-     * is smaller}, one hour.
+     * The defaults of {@link ServeSettings}: retention-rows, retention-age, and retention-bytes as
+     * {@link #defaultMaxBytes(long) 256 MiB of encoded rows or a quarter of the maximum heap if that is smaller}.
      *
      * @param maxHeapBytes the JVM's maximum heap in bytes ({@code -Xmx})
      */
     public static RetentionConfig defaults(long maxHeapBytes) {
-        return new RetentionConfig(1_000_000, defaultMaxBytes(maxHeapBytes), Duration.ofHours(1));
+        return new RetentionConfig(ServeSettings.RETENTION_ROWS.defaultValue(), defaultMaxBytes(maxHeapBytes),
+                ServeSettings.RETENTION_AGE.defaultValue());
     }
 
     /** The smaller of 256 MiB and a quarter of {@code maxHeapBytes} (at least 1 byte). */

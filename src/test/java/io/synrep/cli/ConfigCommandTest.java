@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.synrep.config.ConfigKey;
-import io.synrep.config.ConfigKeys;
+import io.synrep.config.ServeSettings;
+import io.synrep.config.Setting;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -73,7 +73,7 @@ class ConfigCommandTest {
         assertEquals("default", e.get("publication")[1]);
         assertEquals(f.toString(), e.get("config")[0]);
         assertEquals("env", e.get("config")[1]);
-        assertEquals(ConfigKeys.SERVE.size(), e.size(), "every key is printed");
+        assertEquals(ServeSettings.KEYS.size(), e.size(), "every key is printed");
     }
 
     @Test
@@ -160,9 +160,18 @@ class ConfigCommandTest {
     }
 
     @Test
+    void aValueStartingWithAnAtSignIsAValueNotAFileOfArguments() throws IOException {
+        Path f = file("--slot");
+        Run r = run(Map.of(), "config", "--data-dir", "@" + f);
+        assertEquals(0, r.code(), r.err());
+        assertEquals("@" + f, effective(r.out()).get("data-dir")[0]);
+        assertEquals("synrep", effective(r.out()).get("slot")[0]);
+    }
+
+    @Test
     void helpListsEveryKeyWithItsEnvironmentVariable() {
         Run r = run(Map.of(), "serve", "--help");
-        for (ConfigKey k : ConfigKeys.SERVE) {
+        for (Setting<?> k : ServeSettings.KEYS) {
             assertTrue(r.out().contains("--" + k.name()), k.name());
             assertTrue(r.out().replace("\n", " ").replaceAll(" +", " ").contains(k.envName()), k.envName());
         }

@@ -7,8 +7,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.synrep.config.ConfigFile;
-import io.synrep.config.ConfigKey;
-import io.synrep.config.ConfigKeys;
+import io.synrep.config.Setting;
+import io.synrep.config.Settings;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -61,7 +61,7 @@ class DockerFilesTest {
             for (Iterator<Map.Entry<String, JsonNode>> it = s.path("environment").fields(); it.hasNext(); ) {
                 Map.Entry<String, JsonNode> e = it.next();
                 env.put(e.getKey(), e.getValue().asText());
-                boolean known = ConfigKeys.of(command).orElseThrow().stream()
+                boolean known = Settings.of(command).stream()
                         .anyMatch(k -> k.envName().equals(e.getKey()));
                 assertTrue(known, service + ": " + e.getKey() + " is not a key of synrep " + command);
             }
@@ -97,24 +97,38 @@ class DockerFilesTest {
         assertTrue(Files.isExecutable(DOCKER.resolve("initdb.sh")));
     }
 
+    /**
+     * Every key of the settings table is in the example, as {@code key = } ({@code worker.key = } for the worker's), a
+     * commented-out line shows the key's real default when it has one, and the file's values are valid.
+     */
     @Test
-    void theExampleConfigurationDocumentsEveryKey() throws IOException {
+    void theExampleConfigurationShowsEveryKeyWithItsDefault() throws IOException {
         String example = Files.readString(DOCKER.resolve("synrep.conf"));
-        for (String command : ConfigKeys.commands()) {
-            for (ConfigKey k : ConfigKeys.of(command).orElseThrow()) {
-                if (k == ConfigKeys.CONFIG) {
+        List<String> wrong = new ArrayList<>();
+        for (String command : Settings.commands()) {
+            for (Setting<?> k : Settings.of(command)) {
+                if (k == Settings.CONFIG) {
                     continue;
                 }
                 String prefix = command.equals("serve") ? "" : command + ".";
-                assertTrue(Pattern.compile("(?m)^#? ?" + Pattern.quote(prefix + k.name()) + " =( |$)").matcher(example).find(),
-                        "docker/synrep.conf shows " + prefix + k.name());
+                Matcher line = Pattern.compile("(?m)^(#? ?)" + Pattern.quote(prefix + k.name()) + " =(?: (.*))?$")
+                        .matcher(example);
+                if (!line.find()) {
+                    wrong.add("docker/synrep.conf does not show " + prefix + k.name());
+                    continue;
+                }
+                String shown = line.group(2) == null ? "" : line.group(2).strip();
+                String real = k.defaultText(Long.MAX_VALUE);
+                if (line.group(1).startsWith("#") && !real.isEmpty() && !shown.equals(real)) {
+                    wrong.add(prefix + k.name() + " is shown as '" + shown + "', its default is '" + real + "'");
+                }
             }
         }
+        assertEquals(List.of(), wrong);
         // and with its comments removed it is still a valid file for both commands
         ConfigFile f = ConfigFile.load(DOCKER.resolve("synrep.conf"));
-        for (String command : ConfigKeys.commands()) {
-            f.valuesFor(command, ConfigKeys.of(command).orElseThrow().stream().map(ConfigKey::name).toList(),
-                    ConfigKeys.allNames(), ConfigKeys.commands());
+        for (String command : Settings.commands()) {
+            Settings.fileValues(f, command);
         }
     }
 

@@ -10,7 +10,6 @@ import io.synrep.capture.FileStateStore;
 import io.synrep.capture.RelayState;
 import io.synrep.capture.StateKeeper;
 import io.synrep.config.CaptureConfig;
-import io.synrep.config.ConfigKeys;
 import io.synrep.config.RetentionConfig;
 import io.synrep.log.StreamLog;
 import io.synrep.streams.Catalog;
@@ -38,11 +37,20 @@ class ServeDefaultsTest {
     Path dir;
 
     private static ServeCommand.Options options(long maxHeap, String... argv) {
-        return ServeCommand.Options.from(Args.resolve("serve", List.of(argv), Map.of()), maxHeap);
+        return ServeCommand.Options.parse(List.of(argv), Map.of(), maxHeap);
     }
 
     private static ServeCommand.Options options(String... argv) {
-        return ServeCommand.Options.from(Args.resolve("serve", List.of(argv), Map.of()));
+        return ServeCommand.Options.parse(List.of(argv), Map.of());
+    }
+
+    /** {@code synrep serve --help} in a JVM whose maximum heap is {@code maxHeap}. */
+    private static String help(long maxHeap) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int code = Cli.run(new String[] {"serve", "--help"}, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(new ByteArrayOutputStream()), Map.of(), maxHeap);
+        assertEquals(0, code);
+        return out.toString(StandardCharsets.UTF_8);
     }
 
     /** What Debezium's engine is given for {@code key} by a relay started with these options. */
@@ -71,36 +79,37 @@ class ServeDefaultsTest {
 
     @Test
     void theRetentionBytesDefaultIsTheSmallerOf256MiBAndAQuarterOfTheHeap() {
-        assertEquals(128 * MIB, options(512 * MIB).retention.maxBytes(), "512 MiB heap: a quarter of it");
-        assertEquals(64 * MIB, options(256 * MIB).retention.maxBytes(), "256 MiB heap: a quarter of it");
-        assertEquals(256 * MIB, options(GIB).retention.maxBytes(), "1 GiB heap: both are 256 MiB");
-        assertEquals(256 * MIB, options(8 * GIB).retention.maxBytes(), "8 GiB heap: 256 MiB, not 2 GiB");
-        assertEquals(256 * MIB, options(Long.MAX_VALUE).retention.maxBytes(), "no heap limit: 256 MiB");
+        assertEquals(128 * MIB, options(512 * MIB).retention().maxBytes(), "512 MiB heap: a quarter of it");
+        assertEquals(64 * MIB, options(256 * MIB).retention().maxBytes(), "256 MiB heap: a quarter of it");
+        assertEquals(256 * MIB, options(GIB).retention().maxBytes(), "1 GiB heap: both are 256 MiB");
+        assertEquals(256 * MIB, options(8 * GIB).retention().maxBytes(), "8 GiB heap: 256 MiB, not 2 GiB");
+        assertEquals(256 * MIB, options(Long.MAX_VALUE).retention().maxBytes(), "no heap limit: 256 MiB");
         // the option wins over the heap rule
-        assertEquals(300 * MIB, options(512 * MIB, "--retention-bytes", Long.toString(300 * MIB)).retention.maxBytes());
+        assertEquals(300 * MIB, options(512 * MIB, "--retention-bytes", Long.toString(300 * MIB)).retention().maxBytes());
         // and a JVM's own default is the rule applied to its own heap
-        assertEquals(RetentionConfig.defaultMaxBytes(Runtime.getRuntime().maxMemory()), options().retention.maxBytes());
+        assertEquals(RetentionConfig.defaultMaxBytes(Runtime.getRuntime().maxMemory()), options().retention().maxBytes());
     }
 
     /** The {@code --retention-bytes} entry of a help text, on one line. */
     private static String retentionBytesEntry(String help) {
         int from = help.indexOf("--retention-bytes");
         assertTrue(from >= 0, help);
-        int to = help.indexOf("\n  --", from);
+        java.util.regex.Matcher next = java.util.regex.Pattern.compile("\n +--").matcher(help);
+        int to = next.find(from) ? next.start() : help.length();
         return help.substring(from, to).replaceAll("\\s+", " ");
     }
 
     @Test
     void helpAndConfigShowTheRetentionBytesDefaultServeResolves() {
-        String small = retentionBytesEntry(ConfigKeys.help(ConfigKeys.SERVE, 512 * MIB));
+        String small = retentionBytesEntry(help(512 * MIB));
         assertTrue(small.contains("(default " + 128 * MIB + ")"), small);
         assertFalse(small.contains(Long.toString(256 * MIB)), small);
-        String large = retentionBytesEntry(ConfigKeys.help(ConfigKeys.SERVE, 8 * GIB));
+        String large = retentionBytesEntry(help(8 * GIB));
         assertTrue(large.contains("(default " + 256 * MIB + ")"), large);
         assertTrue(large.contains("a quarter of the maximum heap"), "the help states the rule: " + large);
 
         // this JVM: serve --help and synrep config name what serve would run with
-        long resolved = options().retention.maxBytes();
+        long resolved = options().retention().maxBytes();
         CliTest.Run help = CliTest.run("serve", "--help");
         assertEquals(0, help.code());
         assertTrue(retentionBytesEntry(help.out()).contains("(default " + resolved + ")"), help.out());

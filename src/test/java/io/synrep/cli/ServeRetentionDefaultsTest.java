@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 class ServeRetentionDefaultsTest {
     /** What {@code serve} (with nothing set) hands the relay; the data directory is only where state would go. */
     private static ServeCommand.Options resolved(List<String> argv) {
-        return ServeCommand.Options.from(Args.resolve("serve", argv, Map.of()));
+        return ServeCommand.Options.parse(argv, Map.of());
     }
 
     @Test
@@ -29,7 +29,7 @@ class ServeRetentionDefaultsTest {
 
     @Test
     void retentionDefaultsToAMillionRowsAndOneHour() {
-        RetentionConfig retention = resolved(List.of()).retention;
+        RetentionConfig retention = resolved(List.of()).retention();
         assertEquals(1_000_000, retention.maxRows());
         assertEquals(Duration.ofHours(1), retention.maxAge());
     }
@@ -40,7 +40,7 @@ class ServeRetentionDefaultsTest {
         ServeCommand.Options o = resolved(List.of("--max-wal-held", "4096", "--retention-rows", "7",
                 "--retention-age", "5m"));
         assertEquals(4096, o.state(Path.of("unused")).maxWalHeld());
-        assertEquals(7, o.retention.maxRows());
-        assertEquals(Duration.ofMinutes(5), o.retention.maxAge());
+        assertEquals(7, o.retention().maxRows());
+        assertEquals(Duration.ofMinutes(5), o.retention().maxAge());
     }
 }

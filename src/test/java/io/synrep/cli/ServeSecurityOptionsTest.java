@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -31,7 +32,7 @@ class ServeSecurityOptionsTest {
     }
 
     private static ServeCommand.Options options(String... args) {
-        return ServeCommand.Options.from(Args.parse("serve", List.of(args), ServeCommand.OPTIONS));
+        return ServeCommand.Options.parse(List.of(args), Map.of());
     }
 
     @Test
@@ -41,7 +42,7 @@ class ServeSecurityOptionsTest {
                 "--tls-cert", tls.cert().toString(), "--tls-key", tls.key().toString(), "--max-limit", "500",
                 "--max-query-length", "1024", "--idle-timeout", "5s", "--max-timeout-ms", "20000",
                 "--max-waiting", "300");
-        HttpConfig h = o.http;
+        HttpConfig h = o.http();
         assertNotNull(h.auth());
         assertTrue(h.auth().matches(SECRET), "the file's line end is not part of the secret");
         assertEquals(tls.cert(), h.tlsCert());
@@ -52,7 +53,7 @@ class ServeSecurityOptionsTest {
         assertEquals(300, h.maxWaiting());
         assertFalse(h.toString().contains(SECRET), h.toString());
 
-        HttpConfig plain = options().http;
+        HttpConfig plain = options().http();
         assertEquals(HttpConfig.defaults().withListen("127.0.0.1", 9099), plain.withAuth(null));
         if (System.getenv(SecretFile.AUTH_ENV) == null) {
             assertNull(plain.auth());

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.synrep.worker.Worker;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -28,9 +29,8 @@ class WorkerCommandTest {
 
     @Test
     void defaults() {
-        Worker.Settings s = WorkerCommand.settings(Args.parse("worker",
-                List.of("--relay", "http://127.0.0.1:9099/", "--pg-url", "jdbc:postgresql://h/db"),
-                WorkerCommand.OPTIONS));
+        Worker.Settings s = WorkerCommand.parse(
+                List.of("--relay", "http://127.0.0.1:9099/", "--pg-url", "jdbc:postgresql://h/db"), Map.of());
         assertEquals("http://127.0.0.1:9099", s.relay().toString());
         assertEquals("127.0.0.1", s.host());
         assertEquals(9100, s.port());
@@ -53,7 +53,7 @@ class WorkerCommandTest {
     private static Worker.Settings settings(List<String> base, String... more) {
         List<String> all = new java.util.ArrayList<>(base);
         all.addAll(List.of(more));
-        return WorkerCommand.settings(Args.parse("worker", all, WorkerCommand.OPTIONS));
+        return WorkerCommand.parse(all, Map.of());
     }
 
     @Test

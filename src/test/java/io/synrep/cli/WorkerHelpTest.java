@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.synrep.config.ConfigKey;
-import io.synrep.config.ConfigKeys;
+import io.synrep.config.Setting;
+import io.synrep.config.WorkerSettings;
 import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -38,7 +38,7 @@ class WorkerHelpTest {
         Set<String> words = words(r.out());
 
         Set<String> options = new LinkedHashSet<>(README_OPTIONS);
-        for (ConfigKey k : ConfigKeys.WORKER) {
+        for (Setting<?> k : WorkerSettings.KEYS) {
             options.add(k.name());
         }
         options.add("help");
