@@ -114,6 +114,35 @@ class ReaderClockTest {
         assertEquals(2, readings.get(), "one reading for the deadline, one for the check");
     }
 
+    @Test
+    void aRetryAfterLongerThanAMinuteIsWaitedForOneMinute() throws Exception {
+        // a relay (a plain JDK server) without the catalog endpoint whose long-polls all answer 503, Retry-After: 3600
+        com.sun.net.httpserver.HttpServer relay = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+        relay.createContext("/", exchange -> {
+            boolean catalog = exchange.getRequestURI().getPath().endsWith("/catalog");
+            byte[] body = (catalog ? "{\"errcode\":\"M_UNRECOGNIZED\",\"error\":\"no\"}"
+                    : "{\"errcode\":\"M_LIMIT_EXCEEDED\",\"error\":\"busy\"}").getBytes();
+            exchange.getResponseHeaders().add("Content-Type", "application/json");
+            if (!catalog) {
+                exchange.getResponseHeaders().add("Retry-After", "3600");
+            }
+            exchange.sendResponseHeaders(catalog ? 404 : 503, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        relay.start();
+        open.add(() -> relay.stop(0));
+        port = relay.getAddress().getPort();
+
+        SteppedClock clock = new SteppedClock(2);
+        ReplicationClient c = start(clock);
+        assertTrue(clock.awaitSleeps(2, Duration.ofSeconds(20)), "waits on the clock: " + clock.sleeps()
+                + "; last error " + c.lastError());
+        assertEquals(List.of(Duration.ofSeconds(60), Duration.ofSeconds(60)), clock.sleeps(),
+                "an hour asked for, a minute waited");
+    }
+
     /** Waits until the relay's {@code /health} reports one parked long-poll. */
     private void awaitParked() throws Exception {
         HttpClient http = HttpClient.newHttpClient();
