@@ -30,7 +30,7 @@
  *
  * <p>{@code protocol} holds the wire both ends share (endpoints, headers, error codes, tokens, the bytes of rows and
  * answers) and the one retry policy; it imports no other Synrep package, and {@code client} imports only it.
- * {@code config} holds the validated settings. {@code PackageBoundariesTest} checks the map: no package cycle, and
+ * {@code config} holds the validated settings (it uses only {@code protocol}, to parse LSNs and tokens). {@code PackageBoundariesTest} checks the map: no package cycle, and
  * each package uses only the packages its stage may.
  */
 package io.synrep;
