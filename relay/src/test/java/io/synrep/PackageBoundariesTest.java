@@ -27,7 +27,9 @@ import org.junit.jupiter.api.Test;
  * {@code root} and {@code cli} a cycle that no class takes part in. {@link #nothingUsesTheLauncher} keeps it so.
  */
 class PackageBoundariesTest {
-    private static final Path MAIN = Path.of("src", "main", "java", "io", "synrep");
+    /** The sources of both modules: the reader library (client/) and the relay (relay/); tests run from the top. */
+    private static final List<Path> MAINS = List.of(Path.of("client", "src", "main", "java", "io", "synrep"),
+            Path.of("relay", "src", "main", "java", "io", "synrep"));
     /** {@code io.synrep.} then a subpackage and a dot, or a class of the root package. */
     private static final Pattern SYNREP_NAME =
             Pattern.compile("\\bio\\.synrep\\.(?:([a-z][a-z0-9]*)\\.(\\w+)|([A-Z]\\w*))");
@@ -101,18 +103,20 @@ class PackageBoundariesTest {
 
     /** Per node, the Synrep names its sources use, as "package.Class" ("root.Relay" for a root class). */
     private static Map<String, Set<String>> uses() throws IOException {
-        assertTrue(Files.isDirectory(MAIN), "run from the project root: " + MAIN.toAbsolutePath());
         Map<String, Set<String>> out = new TreeMap<>();
-        try (Stream<Path> files = Files.walk(MAIN)) {
-            for (Path f : files.filter(p -> p.toString().endsWith(".java")).sorted().toList()) {
-                Path rel = MAIN.relativize(f);
-                String node = rel.getNameCount() == 1
-                        ? (rel.toString().equals(LAUNCHER + ".java") ? LAUNCHER : "root")
-                        : rel.getName(0).toString();
-                Set<String> used = out.computeIfAbsent(node, k -> new TreeSet<>());
-                Matcher m = SYNREP_NAME.matcher(withoutLiterals(Files.readString(f)));
-                while (m.find()) {
-                    used.add(m.group(3) != null ? "root." + m.group(3) : m.group(1) + "." + m.group(2));
+        for (Path main : MAINS) {
+            assertTrue(Files.isDirectory(main), "run from the project root: " + main.toAbsolutePath());
+            try (Stream<Path> files = Files.walk(main)) {
+                for (Path f : files.filter(p -> p.toString().endsWith(".java")).sorted().toList()) {
+                    Path rel = main.relativize(f);
+                    String node = rel.getNameCount() == 1
+                            ? (rel.toString().equals(LAUNCHER + ".java") ? LAUNCHER : "root")
+                            : rel.getName(0).toString();
+                    Set<String> used = out.computeIfAbsent(node, k -> new TreeSet<>());
+                    Matcher m = SYNREP_NAME.matcher(withoutLiterals(Files.readString(f)));
+                    while (m.find()) {
+                        used.add(m.group(3) != null ? "root." + m.group(3) : m.group(1) + "." + m.group(2));
+                    }
                 }
             }
         }

@@ -8,7 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Writes to a current Synapse schema ({@code src/test/resources/synapse-current/schema.sql}) with the statement
+ * Writes to a current Synapse schema ({@code relay/src/test/resources/synapse-current/schema.sql}) with the statement
  * kinds Synapse's storage code issues (facts from element-hq/synapse: synapse/storage/databases/main/events.py,
  * receipts.py, presence.py, account_data.py, tags.py, push_rule.py, pusher.py, cache.py, deviceinbox.py,
  * devices.py, thread_subscriptions.py, room.py, state.py): plain inserts, upserts ({@code INSERT ... ON CONFLICT DO
